@@ -1,0 +1,47 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each creates the virtual
+# environment from the lock file first (only python3 >= 3.11 and make are needed).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-pg lint format lock migration clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kaseru needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+run: $(STAMP)  ## the main job: build the demo registry on the embedded SQLite database
+	$(BIN)/kaseru demo
+
+test: $(STAMP)  ## the whole suite on SQLite
+	$(BIN)/pytest -q
+
+test-pg: $(STAMP)  ## the whole suite again on PostgreSQL (127.0.0.1:5432, database test)
+	KASERU_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lock:  ## re-resolve requirements.lock from pyproject.toml
+	$(PYTHON) -m venv /tmp/kaseru-lock && /tmp/kaseru-lock/bin/pip install --quiet pip-tools
+	/tmp/kaseru-lock/bin/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements.lock pyproject.toml
+
+migration: $(STAMP)  ## make migration m="what changed"
+	KASERU_HOME=$$(mktemp -d) $(BIN)/alembic upgrade head && \
+	KASERU_HOME=$$(ls -td /tmp/tmp.* | head -1) $(BIN)/alembic revision --autogenerate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

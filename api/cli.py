@@ -1,0 +1,302 @@
+"""The `kaseru` command line: parse, call one service, print. No business rules here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from api.tables import table
+from registry import audit, demo, services
+from registry.actors import SYSTEM, Actor, Role
+from registry.database import Database
+from registry.errors import DomainError
+from registry.kinds import CertificateStatus
+from registry.settings import Settings
+
+
+class DateType(click.ParamType):
+    """A calendar date written YYYY-MM-DD."""
+
+    name = "date"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+DATE = DateType()
+
+
+def _settings(db: str | None) -> Settings:
+    settings = Settings.from_env()
+    return settings.with_url(db) if db else settings
+
+
+def _open(db: str | None) -> Database:
+    database = Database(_settings(db))
+    database.migrate()
+    return database
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+db_option = click.option(
+    "--db", "db", metavar="URL", help="Database URL (default: DATABASE_URL, else var/kaseru.db)."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """kaseru: the registry of compatible-housing certificates (かせるストック)."""
+
+
+@cli.command()
+@db_option
+def init(db: str | None) -> None:
+    """Create the database (or bring its schema up to date)."""
+    database = _open(db)
+    click.echo(f"registry ready at {database.url}")
+
+
+@cli.command("demo")
+@db_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the demo's output (default: $KASERU_HOME/demo).",
+)
+def demo_command(db: str | None, out: Path | None) -> None:
+    """Create the demo registry (safe to run again) and print a summary."""
+    settings = _settings(db)
+    database = Database(settings)
+    database.migrate()
+    demo.seed(database, settings)
+    out = out or settings.home / "demo"
+    out.mkdir(parents=True, exist_ok=True)
+    with database.reading() as session:
+        rows = [
+            r
+            for r in services.list_certificates(session, SYSTEM, settings)
+            if r["development"] == demo.DEVELOPMENT
+        ]
+        # Development lots (01-12) first, then the standard houses (S1-S3).
+        rows.sort(key=lambda r: (r["lot"].startswith("S"), r["lot"]))
+        report = audit.verify(session)
+    (out / "certificates.json").write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    click.echo(f"Demo registry at {database.url} (as of {settings.current_date()})")
+    click.echo(
+        f"{demo.BUILDER_NAME} ({demo.BUILDER_CODE}), HLP {demo.HLP_NAME} ({demo.HLP_CODE}), "
+        f"development {demo.DEVELOPMENT}\n"
+    )
+    click.echo(
+        table(
+            ["lot", "number", "kind", "floor", "owner", "status", "standing", "next due"],
+            [
+                [
+                    r["lot"],
+                    r["number"],
+                    r["kind"],
+                    f"{r['floor']:,}" if r["floor"] else "-",
+                    r["owner"],
+                    r["status"],
+                    r["standing"],
+                    r["next_inspection_due"] or "-",
+                ]
+                for r in rows
+            ],
+        )
+    )
+    kinds = Counter(r["kind"] for r in rows)
+    standings = Counter(r["standing"] for r in rows)
+    click.echo(
+        f"\n{len(rows)} certificates: {kinds['fixed_floor']} fixed-floor, "
+        f"{kinds['standard']} standard; "
+        f"standing: {standings['up_to_date']} up to date, {standings['due']} due, "
+        f"{standings['overdue']} overdue"
+    )
+    click.echo("1 endorsement approved (lot 03), 1 lease approved (lot S2)")
+    state = "intact" if report.intact else f"BROKEN at event {report.broken_seq}"
+    click.echo(f"audit chain: {report.events} events, {state}")
+    click.echo(f"wrote {out / 'certificates.json'}")
+
+
+@cli.group()
+def certificates() -> None:
+    """List, show and revoke certificates."""
+
+
+@certificates.command("list")
+@db_option
+@click.option("--status", type=click.Choice([s.value for s in CertificateStatus]), default=None)
+@click.option("--development", default=None, help="Only this development.")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Status and standing on this day.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def certificates_list(
+    db: str | None,
+    status: str | None,
+    development: str | None,
+    as_of: dt.date | None,
+    as_json: bool,
+) -> None:
+    """List certificates with their status and standing."""
+    database = _open(db)
+    with database.reading() as session:
+        rows = services.list_certificates(
+            session,
+            SYSTEM,
+            database.settings,
+            CertificateStatus(status) if status else None,
+            development,
+            as_of,
+        )
+    if as_json:
+        _print_json(rows)
+        return
+    click.echo(
+        table(
+            ["number", "kind", "floor", "owner", "issue", "status", "standing"],
+            [
+                [
+                    r["number"],
+                    r["kind"],
+                    r["floor"] or "-",
+                    r["owner"],
+                    r["issue_number"],
+                    r["status"],
+                    r["standing"],
+                ]
+                for r in rows
+            ],
+        )
+    )
+
+
+@certificates.command("show")
+@db_option
+@click.argument("number")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Status and standing on this day.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def certificates_show(db: str | None, number: str, as_of: dt.date | None, as_json: bool) -> None:
+    """Show one certificate by its compatible-housing number (適合住宅番号)."""
+    database = _open(db)
+    with database.reading() as session:
+        certificate = services.find_certificate(session, SYSTEM, number)
+        view = services.certificate_view(session, database.settings, certificate, as_of)
+    if as_json:
+        _print_json(view)
+        return
+    for key in (
+        "number",
+        "kind",
+        "floor",
+        "valid_from",
+        "valid_until",
+        "status",
+        "standing",
+        "next_inspection_due",
+        "owner",
+        "issue_number",
+        "management_number",
+    ):
+        click.echo(f"{key:20} {view[key] if view[key] is not None else '-'}")
+    click.echo(f"{'address':20} {view['house']['address']}")
+
+
+@certificates.command("revoke")
+@db_option
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the certificate is revoked (printed on record).")
+@click.option("--by", "by", default="staff:cli", show_default=True, help="Staff member's name.")
+def certificates_revoke(db: str | None, number: str, reason: str, by: str) -> None:
+    """Revoke a certificate (Institute staff)."""
+    database = _open(db)
+    with database.transaction() as session:
+        certificate = services.revoke_certificate(
+            session, Actor(by, Role.STAFF), database.settings, number, reason
+        )
+    click.echo(f"revoked {certificate.number} on {certificate.revoked_on}")
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def audit_verify(db: str | None, as_json: bool) -> None:
+    """Check the hash chain; exit 1 naming the first broken event."""
+    database = _open(db)
+    with database.reading() as session:
+        report = audit.verify(session)
+    if as_json:
+        _print_json(
+            {
+                "intact": report.intact,
+                "events": report.events,
+                "head": report.head_hash,
+                "broken_seq": report.broken_seq,
+                "reason": report.reason,
+            }
+        )
+    elif report.intact:
+        click.echo(f"audit chain intact: {report.events} events, head {report.head_hash}")
+    else:
+        click.echo(f"audit chain broken at event {report.broken_seq}: {report.reason}")
+    if not report.intact:
+        raise SystemExit(1)
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"kaseru: error: {message}", err=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; errors become one line on stderr and a non-zero exit."""
+    try:
+        result = cli.main(args=argv, prog_name="kaseru", standalone_mode=False)
+    except click.exceptions.Exit as stop:
+        return stop.exit_code
+    except click.exceptions.Abort:
+        return _fail("aborted", 130)
+    except click.UsageError as error:
+        return _fail(error.format_message().replace("\n", " "), 2)
+    except click.ClickException as error:
+        return _fail(error.format_message().replace("\n", " "), error.exit_code)
+    except DomainError as error:
+        return _fail(error.message, 1)
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        return _fail(f"database error: {reason}", 1)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 1
+    except Exception as error:
+        if os.environ.get("KASERU_DEBUG"):
+            raise
+        return _fail(
+            f"internal error: {type(error).__name__}: {error} (KASERU_DEBUG=1 shows more)", 70
+        )
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

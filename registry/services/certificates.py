@@ -1,0 +1,482 @@
+"""Issuing, finding, listing and revoking certificates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from registry import audit, eligibility, fields, maintenance, numbers, validity
+from registry.actors import Actor, Role
+from registry.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from registry.inputs import CertificateInput, HouseInput
+from registry.kinds import (
+    CertificateStatus,
+    Construction,
+    EndorsementStatus,
+    HistoryKind,
+    IssueStatus,
+    Kind,
+)
+from registry.models import (
+    Builder,
+    Certificate,
+    Endorsement,
+    HistoryEntry,
+    Hlp,
+    House,
+    Inspection,
+    Issue,
+    PlanEntry,
+)
+from registry.services.parties import builder_by_code, hlp_by_code
+from registry.settings import Settings
+
+
+def snapshot(row: Any, *names: str) -> dict[str, Any]:
+    """The audit view of a row: the named columns (all when none are named)."""
+    data = row.model_dump()
+    return {k: data[k] for k in names} if names else data
+
+
+def _floor(kind: Kind, floor: int | None, settings: Settings) -> int | None:
+    """DOMAIN.md: a fixed-floor certificate states a monthly minimum rent; a standard one
+    states none; the option kind follows settings."""
+    has_floor = kind is Kind.FIXED_FLOOR or (kind is Kind.OPTION and settings.option_has_floor)
+    if has_floor:
+        return fields.yen("floor", floor)
+    if floor is not None:
+        raise InvalidInput("floor", f"a {kind.value} certificate states no fixed floor")
+    return None
+
+
+def _house(data: HouseInput, builder: Builder, management_number: str) -> House:
+    assert builder.id is not None
+    return House(
+        management_number=management_number,
+        builder_id=builder.id,
+        development=fields.text("house.development", data.development, 200, required=False),
+        lot=fields.text("house.lot", data.lot, 50, required=False),
+        postal_code=fields.postal_code("house.postal_code", data.postal_code),
+        address=fields.required("house.address", data.address, 300),
+        completion_date=data.completion_date,
+        construction=data.construction.value,
+        grade_deterioration=data.grade_deterioration,
+        grade_maintenance=data.grade_maintenance,
+        grade_seismic=data.grade_seismic,
+        longlife_authority=fields.text(
+            "house.longlife_authority", data.longlife_authority, 100, False
+        ),
+        longlife_number=fields.text("house.longlife_number", data.longlife_number, 100, False),
+        seismic_index=data.seismic_index,
+        insurance_from=data.insurance_from,
+        insurance_until=data.insurance_until,
+    )
+
+
+def issue_certificate(
+    session: Session, actor: Actor, settings: Settings, data: CertificateInput
+) -> Certificate:
+    """Register the house and issue its certificate: eligibility, numbers, the first issue
+    in the owner's name, the maintenance plan, the house history and the audit event."""
+    actor.require(Role.BUILDER, Role.STAFF)
+    builder_code = numbers.parse_builder_code(data.house.builder_code, "house.builder_code")
+    if not actor.may_act_for(builder_code):
+        raise NotAllowed(f"{actor.name} may not issue certificates for builder {builder_code}")
+    issued_on = data.issued_on or settings.current_date()
+    house_in = data.house
+    eligibility.check(house_in, data.kind, issued_on)
+    floor = _floor(data.kind, data.floor, settings)
+    owner_name = fields.required("owner_name", data.owner_name, 200)
+    owner_address = fields.text("owner_address", data.owner_address, 300, required=False)
+    owner_email = fields.email("owner_email", data.owner_email)
+    builder = builder_by_code(session, builder_code)
+    hlp = hlp_by_code(session, data.hlp_code)
+
+    construction = house_in.construction
+    default_start = house_in.completion_date if construction is Construction.NEW else issued_on
+    valid_from = data.valid_from or default_start
+    if valid_from < house_in.completion_date:
+        raise InvalidInput(
+            "valid_from",
+            f"validity cannot start ({valid_from}) before completion ({house_in.completion_date})",
+        )
+    until = validity.valid_until(
+        valid_from, validity.validity_years(data.kind, construction, settings)
+    )
+    if until < issued_on:
+        raise InvalidInput(
+            "valid_from", f"a certificate starting {valid_from} would have expired {until}"
+        )
+    if data.plan is not None:
+        plan = maintenance.custom_plan(data.plan, valid_from, until)
+    else:
+        plan = maintenance.default_plan(construction, house_in.completion_date, valid_from, until)
+
+    assert builder.id is not None and hlp.id is not None
+    house = _house(house_in, builder, numbers.next_management_number(session))
+    number = numbers.next_certificate_number(
+        session, construction, data.kind, builder.code, issued_on.year
+    )
+    issue_number = numbers.next_issue_number(session)
+    session.add(house)
+    session.flush()
+    assert house.id is not None
+    session.add(
+        HistoryEntry(
+            house_id=house.id,
+            kind=HistoryKind.CONSTRUCTION.value,
+            on=house.completion_date,
+            description=f"{builder.name} 竣工",
+        )
+    )
+    if construction is Construction.EXISTING:
+        assert house_in.repair_on is not None
+        session.add(
+            HistoryEntry(
+                house_id=house.id,
+                kind=HistoryKind.RENOVATION.value,
+                on=house_in.repair_on,
+                description=fields.required(
+                    "house.repair_description", house_in.repair_description, 2000
+                ),
+            )
+        )
+    certificate = Certificate(
+        number=number,
+        house_id=house.id,
+        hlp_id=hlp.id,
+        kind=data.kind.value,
+        floor=floor,
+        valid_from=valid_from,
+        valid_until=until,
+    )
+    session.add(certificate)
+    session.flush()
+    assert certificate.id is not None
+    issue = Issue(
+        number=issue_number,
+        certificate_id=certificate.id,
+        owner_sequence=1,
+        owner_name=owner_name,
+        owner_address=owner_address,
+        owner_email=owner_email,
+        issued_on=issued_on,
+        status=IssueStatus.ACTIVE.value,
+    )
+    session.add(issue)
+    for due in plan:
+        session.add(
+            PlanEntry(certificate_id=certificate.id, due_date=due.due_date, label=due.label)
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor.name,
+        "certificate.issue",
+        "certificate",
+        number,
+        None,
+        {
+            "certificate": snapshot(certificate),
+            "house": snapshot(house),
+            "issue": snapshot(issue),
+            "plan": [d.due_date.isoformat() for d in plan],
+        },
+    )
+    session.commit()
+    return certificate
+
+
+def find_certificate(
+    session: Session, actor: Actor, number: str, lock: bool = False
+) -> Certificate:
+    """The certificate with this compatible-housing number, if the actor may see it.
+
+    A builder asking for another builder's certificate gets the same NotFound as for a
+    number that does not exist, so the answer reveals nothing.
+    """
+    number = numbers.parse_certificate_number(number)
+    query = select(Certificate).where(Certificate.number == number)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    certificate = session.exec(query).first()
+    if certificate is not None and actor.role is not Role.SYSTEM:
+        house = session.get(House, certificate.house_id)
+        builder = session.get(Builder, house.builder_id) if house else None
+        if actor.role is Role.PUBLIC or builder is None or not actor.may_act_for(builder.code):
+            certificate = None
+    if certificate is None:
+        raise NotFound(f"no certificate with number {number}")
+    return certificate
+
+
+def active_issue(session: Session, certificate: Certificate) -> Issue:
+    """The certificate's one active issue (the newest issue when none is active)."""
+    issues = session.exec(
+        select(Issue)
+        .where(Issue.certificate_id == certificate.id)
+        .order_by(col(Issue.owner_sequence).desc())
+    ).all()
+    for issue in issues:
+        if issue.status == IssueStatus.ACTIVE.value:
+            return issue
+    return issues[0]
+
+
+def open_dues(session: Session, certificate_id: int) -> list[dt.date]:
+    """Due dates of the certificate's plan that no inspection has satisfied yet."""
+    return list(
+        session.exec(
+            select(col(PlanEntry.due_date))
+            .where(
+                PlanEntry.certificate_id == certificate_id, col(PlanEntry.inspection_id).is_(None)
+            )
+            .order_by(col(PlanEntry.due_date))
+        ).all()
+    )
+
+
+def certificate_view(
+    session: Session, settings: Settings, certificate: Certificate, on: dt.date | None = None
+) -> dict[str, Any]:
+    """Everything known about a certificate, as plain JSON-ready data."""
+    on = on or settings.current_date()
+    assert certificate.id is not None
+    house = session.get(House, certificate.house_id)
+    assert house is not None
+    builder = session.get(Builder, house.builder_id)
+    hlp = session.get(Hlp, certificate.hlp_id)
+    assert builder is not None and hlp is not None
+    issue = active_issue(session, certificate)
+    report = maintenance.standing(
+        open_dues(session, certificate.id), on, settings.due_window_days, settings.grace_days
+    )
+    plan = session.exec(
+        select(PlanEntry)
+        .where(PlanEntry.certificate_id == certificate.id)
+        .order_by(col(PlanEntry.due_date))
+    ).all()
+    inspections = session.exec(
+        select(Inspection)
+        .where(Inspection.certificate_id == certificate.id)
+        .order_by(col(Inspection.inspected_on))
+    ).all()
+    issues = session.exec(
+        select(Issue)
+        .where(Issue.certificate_id == certificate.id)
+        .order_by(col(Issue.owner_sequence))
+    ).all()
+    endorsements = session.exec(
+        select(Endorsement)
+        .where(Endorsement.certificate_id == certificate.id)
+        .order_by(col(Endorsement.id))
+    ).all()
+    inspected = {i.id: i.inspected_on.isoformat() for i in inspections}
+    return {
+        "number": certificate.number,
+        "kind": certificate.kind,
+        "floor": certificate.floor,
+        "valid_from": certificate.valid_from.isoformat(),
+        "valid_until": certificate.valid_until.isoformat(),
+        "status": validity.status(certificate.valid_until, certificate.revoked_on, on).value,
+        "standing": report.standing.value,
+        "next_inspection_due": report.next_due.isoformat() if report.next_due else None,
+        "owner": issue.owner_name,
+        "owner_sequence": issue.owner_sequence,
+        "issue_number": issue.number,
+        "issued_on": issue.issued_on.isoformat(),
+        "management_number": house.management_number,
+        "builder": {"code": builder.code, "name": builder.name},
+        "hlp": {"code": hlp.code, "name": hlp.name},
+        "house": {
+            "address": house.address,
+            "postal_code": house.postal_code,
+            "development": house.development,
+            "lot": house.lot,
+            "construction": house.construction,
+            "completion_date": house.completion_date.isoformat(),
+            "longlife_authority": house.longlife_authority,
+            "longlife_number": house.longlife_number,
+        },
+        "revoked_on": certificate.revoked_on.isoformat() if certificate.revoked_on else None,
+        "revoke_reason": certificate.revoke_reason,
+        "plan": [
+            {
+                "due_date": p.due_date.isoformat(),
+                "label": p.label,
+                "inspected_on": inspected.get(p.inspection_id) if p.inspection_id else None,
+            }
+            for p in plan
+        ],
+        "inspections": [
+            {
+                "inspected_on": i.inspected_on.isoformat(),
+                "inspector": i.inspector,
+                "result": i.result,
+                "findings": i.findings,
+                "repairs": i.repairs,
+                "repairs_completed_on": i.repairs_completed_on.isoformat()
+                if i.repairs_completed_on
+                else None,
+            }
+            for i in inspections
+        ],
+        "issues": [
+            {
+                "issue_number": i.number,
+                "owner": i.owner_name,
+                "owner_sequence": i.owner_sequence,
+                "issued_on": i.issued_on.isoformat(),
+                "status": i.status,
+            }
+            for i in issues
+        ],
+        "endorsements": [
+            {
+                "tracking_number": e.tracking_number,
+                "status": e.status,
+                "buyer": e.buyer_name,
+                "sale_date": e.sale_date.isoformat(),
+                "requested_on": e.requested_on.isoformat(),
+                "decided_on": e.decided_on.isoformat() if e.decided_on else None,
+            }
+            for e in endorsements
+        ],
+    }
+
+
+def list_certificates(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    status: CertificateStatus | None = None,
+    development: str | None = None,
+    on: dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """Certificates the actor may see, newest number first within each builder, with their
+    status, owner and standing on `on` (default today)."""
+    on = on or settings.current_date()
+    first_open = (
+        select(PlanEntry.certificate_id, func.min(PlanEntry.due_date).label("due"))
+        .where(col(PlanEntry.inspection_id).is_(None))
+        .group_by(col(PlanEntry.certificate_id))
+        .subquery()
+    )
+    query = (
+        select(Certificate, Issue, House, first_open.c.due)
+        .join(
+            Issue,
+            (col(Issue.certificate_id) == Certificate.id)
+            & (col(Issue.status) != IssueStatus.SUPERSEDED.value),
+        )
+        .join(House, col(House.id) == Certificate.house_id)
+        .join(Builder, col(Builder.id) == House.builder_id)
+        .outerjoin(first_open, first_open.c.certificate_id == Certificate.id)
+        .order_by(col(Certificate.number))
+    )
+    if actor.role is Role.BUILDER:
+        query = query.where(Builder.code == actor.builder_code)
+    elif actor.role not in (Role.SYSTEM, Role.STAFF, Role.ADMIN):
+        raise NotAllowed(f"{actor.name} may not list certificates")
+    if development is not None:
+        query = query.where(House.development == development)
+    if status is CertificateStatus.REVOKED:
+        query = query.where(col(Certificate.revoked_on).is_not(None))
+    elif status is CertificateStatus.EXPIRED:
+        query = query.where(
+            col(Certificate.revoked_on).is_(None), col(Certificate.valid_until) < on
+        )
+    elif status is CertificateStatus.ACTIVE:
+        query = query.where(
+            col(Certificate.revoked_on).is_(None), col(Certificate.valid_until) >= on
+        )
+    codes = {b.id: b.code for b in session.exec(select(Builder)).all()}
+    rows = []
+    for certificate, issue, house, due in session.exec(query).all():
+        report = maintenance.standing(
+            [due] if due else [], on, settings.due_window_days, settings.grace_days
+        )
+        rows.append(
+            {
+                "number": certificate.number,
+                "kind": certificate.kind,
+                "floor": certificate.floor,
+                "valid_from": certificate.valid_from.isoformat(),
+                "valid_until": certificate.valid_until.isoformat(),
+                "status": validity.status(
+                    certificate.valid_until, certificate.revoked_on, on
+                ).value,
+                "owner": issue.owner_name,
+                "issue_number": issue.number,
+                "standing": report.standing.value,
+                "next_inspection_due": report.next_due.isoformat() if report.next_due else None,
+                "management_number": house.management_number,
+                "builder_code": codes[house.builder_id],
+                "development": house.development,
+                "lot": house.lot,
+            }
+        )
+    return rows
+
+
+def revoke_certificate(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    number: str,
+    reason: str,
+    on: dt.date | None = None,
+) -> Certificate:
+    """Revoke a certificate with a reason (Institute staff only). Its active issue is
+    revoked with it and a pending endorsement is rejected."""
+    actor.require(Role.STAFF)
+    reason_text = fields.required("reason", reason, 500)
+    certificate = find_certificate(session, actor, number, lock=True)
+    if certificate.revoked_on is not None:
+        raise Conflict(f"certificate {certificate.number} was revoked on {certificate.revoked_on}")
+    on = on or settings.current_date()
+    before = snapshot(certificate, "revoked_on", "revoke_reason", "version")
+    certificate.revoked_on = on
+    certificate.revoke_reason = reason_text
+    certificate.version += 1
+    issue = active_issue(session, certificate)
+    issue.status = IssueStatus.REVOKED.value
+    session.add_all([certificate, issue])
+    for endorsement in session.exec(
+        select(Endorsement).where(
+            Endorsement.certificate_id == certificate.id,
+            Endorsement.status == EndorsementStatus.PENDING.value,
+        )
+    ).all():
+        before_endorsement = snapshot(endorsement, "status", "version")
+        endorsement.status = EndorsementStatus.REJECTED.value
+        endorsement.decided_by = actor.name
+        endorsement.decided_on = on
+        endorsement.decision_reason = "証明書の取消しにより却下 (certificate revoked)"
+        endorsement.version += 1
+        session.add(endorsement)
+        session.flush()
+        audit.record(
+            session,
+            actor.name,
+            "endorsement.reject",
+            "endorsement",
+            endorsement.tracking_number,
+            before_endorsement,
+            snapshot(endorsement, "status", "decision_reason", "version"),
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor.name,
+        "certificate.revoke",
+        "certificate",
+        certificate.number,
+        before,
+        snapshot(certificate, "revoked_on", "revoke_reason", "version"),
+    )
+    session.commit()
+    return certificate

@@ -1,0 +1,243 @@
+"""Endorsements: passing a certificate to the buyer of the house (地位の承継).
+
+DOMAIN.md: the seller endorses the certificate to the buyer and sends it to the Institute
+within six months of the sale; the Institute approves and reissues it in the new owner's
+name. Until approval the buyer does not get the certificate's treatment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TypeVar
+
+from sqlalchemy import ScalarResult
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from registry import audit, fields, numbers, validity
+from registry.actors import Actor, Role
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.inputs import EndorsementInput
+from registry.kinds import CertificateStatus, EndorsementStatus, IssueStatus
+from registry.models import Certificate, Endorsement, Issue
+from registry.periods import add_months
+from registry.services.certificates import active_issue, snapshot
+from registry.settings import Settings
+
+_T = TypeVar("_T")
+_SPACES = re.compile(r"[\s\u3000]+")
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names compared as a clerk would: ignoring spaces (full-width too) between parts."""
+    return _SPACES.sub("", a) == _SPACES.sub("", b)
+
+
+def _certificate(session: Session, number: str) -> Certificate:
+    number = numbers.parse_certificate_number(number, "certificate_number")
+    certificate = _lock(session, select(Certificate).where(Certificate.number == number)).first()
+    if certificate is None:
+        raise NotFound(f"no certificate with number {number}")
+    return certificate
+
+
+def _endorsable(certificate: Certificate, on: dt.date) -> None:
+    state = validity.status(certificate.valid_until, certificate.revoked_on, on)
+    if state is not CertificateStatus.ACTIVE:
+        raise Conflict(f"certificate {certificate.number} is {state.value}; it cannot be endorsed")
+
+
+def request_endorsement(
+    session: Session, actor: Actor, settings: Settings, data: EndorsementInput
+) -> Endorsement:
+    """Record an endorsement request and answer with its tracking number. Refused when the
+    request comes more than six months after the sale, when one is already pending, when
+    the seller is not the owner named on the active issue, or when the certificate is
+    revoked or expired."""
+    actor.require(Role.PUBLIC, Role.STAFF)
+    requested_on = data.requested_on or settings.current_date()
+    seller = fields.required("seller_name", data.seller_name, 200)
+    buyer = fields.required("buyer_name", data.buyer_name, 200)
+    buyer_address = fields.required("buyer_address", data.buyer_address, 300)
+    buyer_email = fields.email("buyer_email", data.buyer_email)
+    if data.sale_date > requested_on:
+        raise InvalidInput(
+            "sale_date", f"the sale ({data.sale_date}) lies after the request ({requested_on})"
+        )
+    deadline = add_months(data.sale_date, settings.endorsement_months)
+    if requested_on > deadline:
+        raise InvalidInput(
+            "sale_date",
+            f"an endorsement must reach the Institute within {settings.endorsement_months} months "
+            f"of the sale; the sale on {data.sale_date} allowed until {deadline}",
+        )
+    certificate = _certificate(session, data.certificate_number)
+    _endorsable(certificate, requested_on)
+    pending = session.exec(
+        select(Endorsement).where(
+            Endorsement.certificate_id == certificate.id,
+            Endorsement.status == EndorsementStatus.PENDING.value,
+        )
+    ).first()
+    if pending is not None:
+        raise Conflict(
+            f"endorsement {pending.tracking_number} of certificate {certificate.number} is "
+            "still pending; it must be decided first"
+        )
+    issue = active_issue(session, certificate)
+    if not same_name(seller, issue.owner_name):
+        raise InvalidInput(
+            "seller_name", f"the seller must be the owner named on issue {issue.number}"
+        )
+    if data.sale_date < issue.issued_on:
+        raise InvalidInput(
+            "sale_date",
+            f"the sale ({data.sale_date}) precedes the seller's issue ({issue.issued_on})",
+        )
+    assert certificate.id is not None and issue.id is not None
+    endorsement = Endorsement(
+        tracking_number=numbers.next_tracking_number(session),
+        certificate_id=certificate.id,
+        from_issue_id=issue.id,
+        seller_name=seller,
+        buyer_name=buyer,
+        buyer_address=buyer_address,
+        buyer_email=buyer_email,
+        sale_date=data.sale_date,
+        requested_on=requested_on,
+        status=EndorsementStatus.PENDING.value,
+    )
+    session.add(endorsement)
+    session.flush()
+    audit.record(
+        session,
+        actor.name,
+        "endorsement.request",
+        "endorsement",
+        endorsement.tracking_number,
+        None,
+        snapshot(endorsement),
+    )
+    session.commit()
+    return endorsement
+
+
+def _lock(session: Session, query: SelectOfScalar[_T]) -> ScalarResult[_T]:
+    return session.exec(query.with_for_update().execution_options(populate_existing=True))
+
+
+def _pending(
+    session: Session, tracking_number: str, version: int | None
+) -> tuple[Endorsement, Certificate]:
+    """The pending endorsement and its certificate, both locked. The certificate is locked
+    first, as revocation does, so an approval and a revocation never deadlock."""
+    tracking_number = numbers.parse_lease_number(tracking_number, "tracking_number")
+    query = select(Endorsement).where(Endorsement.tracking_number == tracking_number)
+    found = session.exec(query).first()
+    if found is None:
+        raise NotFound(f"no endorsement with tracking number {tracking_number}")
+    certificate = _lock(
+        session, select(Certificate).where(Certificate.id == found.certificate_id)
+    ).one()
+    endorsement = _lock(session, query).one()
+    if endorsement.status != EndorsementStatus.PENDING.value:
+        raise Conflict(f"endorsement {tracking_number} was {endorsement.status} already")
+    if version is not None and version != endorsement.version:
+        raise Conflict(
+            f"endorsement {tracking_number} has changed "
+            f"(version {endorsement.version}, not {version})"
+        )
+    return endorsement, certificate
+
+
+def approve_endorsement(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    tracking_number: str,
+    decided_on: dt.date | None = None,
+    version: int | None = None,
+) -> Issue:
+    """Approve (機構承認): in one transaction the seller's issue is superseded and a new
+    issue, with a new issue number, names the buyer as owner. Returns the new issue."""
+    actor.require(Role.STAFF)
+    endorsement, certificate = _pending(session, tracking_number, version)
+    decided_on = decided_on or settings.current_date()
+    if decided_on < endorsement.requested_on:
+        raise InvalidInput(
+            "decided_on", f"{decided_on} is before the request ({endorsement.requested_on})"
+        )
+    _endorsable(certificate, decided_on)
+    old = active_issue(session, certificate)
+    assert certificate.id is not None
+    if old.id != endorsement.from_issue_id:
+        raise Conflict(f"issue {old.number} replaced the one this endorsement was made on")
+    before = {"endorsement": snapshot(endorsement), "issue": snapshot(old)}
+    old.status = IssueStatus.SUPERSEDED.value
+    certificate.owner_sequence += 1
+    certificate.version += 1
+    new = Issue(
+        number=numbers.next_issue_number(session),
+        certificate_id=certificate.id,
+        owner_sequence=certificate.owner_sequence,
+        owner_name=endorsement.buyer_name,
+        owner_address=endorsement.buyer_address,
+        owner_email=endorsement.buyer_email,
+        issued_on=decided_on,
+        status=IssueStatus.ACTIVE.value,
+    )
+    session.add_all([old, certificate, new])
+    session.flush()
+    endorsement.status = EndorsementStatus.APPROVED.value
+    endorsement.decided_by = actor.name
+    endorsement.decided_on = decided_on
+    endorsement.new_issue_id = new.id
+    endorsement.version += 1
+    session.add(endorsement)
+    session.flush()
+    audit.record(
+        session,
+        actor.name,
+        "endorsement.approve",
+        "endorsement",
+        endorsement.tracking_number,
+        before,
+        {"endorsement": snapshot(endorsement), "issue": snapshot(new)},
+    )
+    session.commit()
+    return new
+
+
+def reject_endorsement(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    tracking_number: str,
+    reason: str,
+    decided_on: dt.date | None = None,
+    version: int | None = None,
+) -> Endorsement:
+    """Reject an endorsement with a reason; the seller's issue stays active."""
+    actor.require(Role.STAFF)
+    reason_text = fields.required("reason", reason, 500)
+    endorsement, _ = _pending(session, tracking_number, version)
+    before = snapshot(endorsement)
+    endorsement.status = EndorsementStatus.REJECTED.value
+    endorsement.decided_by = actor.name
+    endorsement.decided_on = decided_on or settings.current_date()
+    endorsement.decision_reason = reason_text
+    endorsement.version += 1
+    session.add(endorsement)
+    session.flush()
+    audit.record(
+        session,
+        actor.name,
+        "endorsement.reject",
+        "endorsement",
+        endorsement.tracking_number,
+        before,
+        snapshot(endorsement),
+    )
+    session.commit()
+    return endorsement

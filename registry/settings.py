@@ -1,0 +1,98 @@
+"""The one settings object, read from the environment once at start-up and passed down.
+
+Environment variables: `DATABASE_URL` and `KASERU_*` (see README.md for the list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from registry.errors import InvalidInput
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(name, f"must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Defaults follow DOMAIN.md; each is an env var."""
+
+    home: Path = Path("var")
+    """KASERU_HOME: folder for the embedded database and generated files."""
+    database_url: str = ""
+    """DATABASE_URL: SQLAlchemy URL; default: SQLite file `$KASERU_HOME/kaseru.db`."""
+    due_window_days: int = 180
+    """KASERU_DUE_WINDOW_DAYS: an inspection counts as due this many days before its date."""
+    grace_days: int = 90
+    """KASERU_GRACE_DAYS: after the due date plus this grace, the standing is overdue."""
+    endorsement_months: int = 6
+    """KASERU_ENDORSEMENT_MONTHS: DOMAIN.md: the seller sends the endorsed certificate
+    to the Institute within six months of the sale."""
+    lease_notice_months: int = 6
+    """KASERU_LEASE_NOTICE_MONTHS: DOMAIN.md: apply at least 6 months before move-out."""
+    option_validity_new: int = 50
+    """KASERU_OPTION_VALIDITY_NEW: validity in years of an option certificate, new build."""
+    option_validity_existing: int = 25
+    """KASERU_OPTION_VALIDITY_EXISTING: the same for an existing home."""
+    option_has_floor: bool = False
+    """KASERU_OPTION_HAS_FLOOR: whether an option certificate states a fixed floor."""
+    today: dt.date | None = field(default=None)
+    """KASERU_TODAY: pin "today" (YYYY-MM-DD) for demos and reproducible runs."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from `env` (default: the process environment)."""
+        env = os.environ if env is None else env
+        home = Path(env.get("KASERU_HOME") or "var")
+        today_raw = env.get("KASERU_TODAY")
+        today = None
+        if today_raw:
+            try:
+                today = dt.date.fromisoformat(today_raw)
+            except ValueError:
+                raise InvalidInput(
+                    "KASERU_TODAY", f"must be YYYY-MM-DD, got {today_raw!r}"
+                ) from None
+        return cls(
+            home=home,
+            database_url=env.get("DATABASE_URL") or "",
+            due_window_days=_int(env, "KASERU_DUE_WINDOW_DAYS", 180),
+            grace_days=_int(env, "KASERU_GRACE_DAYS", 90),
+            endorsement_months=_int(env, "KASERU_ENDORSEMENT_MONTHS", 6),
+            lease_notice_months=_int(env, "KASERU_LEASE_NOTICE_MONTHS", 6),
+            option_validity_new=_int(env, "KASERU_OPTION_VALIDITY_NEW", 50),
+            option_validity_existing=_int(env, "KASERU_OPTION_VALIDITY_EXISTING", 25),
+            option_has_floor=env.get("KASERU_OPTION_HAS_FLOOR", "0").lower()
+            in ("1", "true", "yes"),
+            today=today,
+        )
+
+    @property
+    def url(self) -> str:
+        """The database URL in force: DATABASE_URL, else the embedded SQLite file."""
+        if self.database_url:
+            url = self.database_url
+            # Plain postgresql:// means the psycopg 3 driver we ship, not psycopg2.
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{self.home / 'kaseru.db'}"
+
+    def with_url(self, url: str) -> Settings:
+        """A copy that uses another database."""
+        return replace(self, database_url=url)
+
+    def current_date(self) -> dt.date:
+        """Today, or KASERU_TODAY when pinned."""
+        return self.today or dt.date.today()

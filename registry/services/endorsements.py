@@ -12,7 +12,7 @@ import re
 from typing import TypeVar
 
 from sqlalchemy import ScalarResult
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from registry import audit, fields, numbers, validity
@@ -43,6 +43,10 @@ def _certificate(session: Session, number: str) -> Certificate:
 
 
 def _endorsable(certificate: Certificate, on: dt.date) -> None:
+    """A revoked certificate is never endorsed, whatever the dates; an expired one is not
+    endorsed after its last day."""
+    if certificate.revoked_on is not None:
+        raise Conflict(f"certificate {certificate.number} is revoked; it cannot be endorsed")
     state = validity.status(certificate.valid_until, certificate.revoked_on, on)
     if state is not CertificateStatus.ACTIVE:
         raise Conflict(f"certificate {certificate.number} is {state.value}; it cannot be endorsed")
@@ -90,10 +94,16 @@ def request_endorsement(
         raise InvalidInput(
             "seller_name", f"the seller must be the owner named on issue {issue.number}"
         )
-    if data.sale_date < issue.issued_on:
+    # The seller holds the certificate from the first issue, or from the sale that made
+    # them the owner (their issue is dated later, on the Institute's approval).
+    bought = session.exec(
+        select(col(Endorsement.sale_date)).where(Endorsement.new_issue_id == issue.id)
+    ).first()
+    held_from = bought or issue.issued_on
+    if data.sale_date < held_from:
         raise InvalidInput(
             "sale_date",
-            f"the sale ({data.sale_date}) precedes the seller's issue ({issue.issued_on})",
+            f"the sale ({data.sale_date}) precedes the seller's holding ({held_from})",
         )
     assert certificate.id is not None and issue.id is not None
     endorsement = Endorsement(

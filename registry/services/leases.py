@@ -56,6 +56,10 @@ def _check_term(form: ContractForm, years: int | None, age: int) -> None:
 
 
 def _in_force(certificate: Certificate, on: dt.date) -> None:
+    """A revoked certificate supports no lease, whatever the dates; an expired one none
+    after its last day."""
+    if certificate.revoked_on is not None:
+        raise Conflict(f"certificate {certificate.number} is revoked")
     state = validity.status(certificate.valid_until, certificate.revoked_on, on)
     if state is not CertificateStatus.ACTIVE:
         raise Conflict(f"certificate {certificate.number} is {state.value} on {on}")

@@ -1,0 +1,137 @@
+"""The `kaseru` command line, run in-process through its real entry point `main` (and once
+as a subprocess), against the test database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from registry.settings import Settings
+
+
+def run(capsys, settings: Settings, *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--db", settings.database_url])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def demo(settings, capsys, tmp_path, monkeypatch):
+    """The demo registry, built through the CLI with today pinned to the test's TODAY."""
+    monkeypatch.setenv("KASERU_TODAY", settings.current_date().isoformat())
+    monkeypatch.setenv("KASERU_HOME", str(tmp_path / "home"))
+    code, out, err = run(capsys, settings, "demo", "--out", str(tmp_path / "out"))
+    assert (code, err) == (0, "")
+    return out
+
+
+def test_demo_prints_the_summary(demo, tmp_path):
+    assert "15 certificates: 12 fixed-floor, 3 standard" in demo
+    assert "11 up to date, 1 due, 3 overdue" in demo
+    assert "1 endorsement approved" in demo
+    assert "audit chain: 32 events, intact" in demo
+    rows = json.loads((tmp_path / "out" / "certificates.json").read_text())
+    assert len(rows) == 15
+
+
+def test_demo_again_is_safe(demo, settings, capsys, tmp_path):
+    code, again, err = run(capsys, settings, "demo", "--out", str(tmp_path / "out"))
+    assert (code, err) == (0, "")
+    assert again == demo
+    code, listed, _ = run(capsys, settings, "certificates", "list", "--json")
+    assert len(json.loads(listed)) == 15
+
+
+def test_list_and_show_json(demo, settings, capsys):
+    code, out, _ = run(capsys, settings, "certificates", "list", "--status", "active", "--json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 15
+    sold = next(r for r in rows if r["lot"] == "03")
+    code, out, _ = run(capsys, settings, "certificates", "show", sold["number"], "--json")
+    view = json.loads(out)
+    for key in (
+        "number",
+        "kind",
+        "floor",
+        "valid_from",
+        "valid_until",
+        "status",
+        "owner",
+        "issue_number",
+        "standing",
+    ):
+        assert key in view
+    assert view["owner"] == "森 陽介"
+    assert view["owner_sequence"] == 2
+    assert view["floor"] == 45_000
+    assert view["valid_until"] == "2065-10-16"
+
+
+def test_show_accepts_a_number_typed_with_hyphens_and_full_width_digits(demo, settings, capsys):
+    code, out, _ = run(
+        capsys, settings, "certificates", "show", "A002-000001-2015-００００１０", "--json"
+    )
+    assert code == 0
+    assert json.loads(out)["standing"] == "overdue"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("certificates", "show", "A00200000120150000"), "has 20 characters"),
+        (("certificates", "show", "A0090000012015000001"), "kind code 009"),
+        (("certificates", "show", "A0020000012015999999"), "no certificate with number"),
+        (("certificates", "list", "--status", "lost"), "'lost' is not one of"),
+        (("certificates", "list", "--as-of", "2025-02-30"), "'2025-02-30' is not a date"),
+        (("certificates", "revoke", "A0020000012015000001", "--reason", " "), "reason"),
+        (("certificates", "frobnicate"), "No such command"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(demo, settings, capsys, args, needle):
+    code, out, err = run(capsys, settings, *args)
+    assert code != 0
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("kaseru: error: ")
+    assert needle in err
+
+
+def test_revoke_through_the_cli(demo, settings, capsys):
+    code, out, _ = run(
+        capsys, settings, "certificates", "revoke", "A0020000012015000001", "--reason", "虚偽申請"
+    )
+    assert code == 0 and "revoked A0020000012015000001" in out
+    code, out, _ = run(capsys, settings, "certificates", "list", "--status", "revoked", "--json")
+    assert [r["number"] for r in json.loads(out)] == ["A0020000012015000001"]
+
+
+def test_unreachable_database_is_one_line(capsys):
+    code = main(
+        [
+            "certificates",
+            "list",
+            "--db",
+            "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("kaseru: error: database error:") and err.count("\n") == 1
+
+
+def test_installed_entry_point_runs(tmp_path, settings):
+    """The `kaseru` script that `make` installs: init on a fresh SQLite file."""
+    script = Path(sys.executable).with_name("kaseru")
+    env = {**os.environ, "KASERU_HOME": str(tmp_path / "fresh")}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [str(script), "init"], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "fresh" / "kaseru.db").exists()
+    assert "registry ready" in done.stdout

@@ -1,0 +1,180 @@
+"""The endorsement workflow (地位の承継) on a real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from registry import audit, services
+from registry.actors import SYSTEM
+from registry.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from registry.models import Issue
+from tests import factories as f
+
+pytestmark = pytest.mark.usefixtures("parties")
+
+
+def _request(db, settings, number, **changes):
+    with db.transaction() as session:
+        return services.request_endorsement(
+            session, f.PUBLIC, settings, f.endorsement(number, **changes)
+        )
+
+
+def _view(db, settings, number):
+    with db.reading() as session:
+        return services.certificate_view(
+            session, settings, services.find_certificate(session, SYSTEM, number)
+        )
+
+
+def test_approval_supersedes_and_reissues_to_the_buyer(db, settings):
+    number = f.issue(db, settings)
+    request = _request(db, settings, number)
+    assert request.tracking_number == "0000000001"
+    assert request.status == "pending"
+    with db.transaction() as session:
+        new = services.approve_endorsement(
+            session, f.STAFF, settings, request.tracking_number, decided_on=dt.date(2025, 8, 1)
+        )
+    view = _view(db, settings, number)
+    assert new.number == "0000000002"
+    assert view["owner"] == "森 陽介"
+    assert view["owner_sequence"] == 2
+    assert view["issue_number"] == "0000000002"
+    assert [(i["issue_number"], i["status"]) for i in view["issues"]] == [
+        ("0000000001", "superseded"),
+        ("0000000002", "active"),
+    ]
+    assert view["endorsements"][0]["status"] == "approved"
+    with db.reading() as session:
+        assert audit.verify(session).intact
+
+
+def test_buyer_can_sell_on_after_approval(db, settings):
+    number = f.issue(db, settings)
+    first = _request(db, settings, number)
+    with db.transaction() as session:
+        services.approve_endorsement(session, f.STAFF, settings, first.tracking_number)
+    second = _request(
+        db,
+        settings,
+        number,
+        seller_name="森　陽介",
+        buyer_name="川口 愛",
+        sale_date=dt.date(2026, 9, 1),
+        requested_on=dt.date(2026, 10, 1),
+    )
+    with db.transaction() as session:
+        services.approve_endorsement(session, f.STAFF, settings, second.tracking_number)
+    view = _view(db, settings, number)
+    assert (view["owner"], view["owner_sequence"]) == ("川口 愛", 3)
+
+
+def test_request_more_than_six_months_after_sale_is_refused(db, settings):
+    number = f.issue(db, settings)
+    _request(
+        db, settings, number, sale_date=dt.date(2025, 1, 31), requested_on=dt.date(2025, 7, 31)
+    )
+    with pytest.raises(InvalidInput) as late:
+        _request(
+            db, settings, number, sale_date=dt.date(2025, 1, 31), requested_on=dt.date(2025, 8, 1)
+        )
+    assert late.value.field == "sale_date"
+    assert "2025-07-31" in late.value.message
+
+
+def test_second_request_while_one_is_pending_is_refused(db, settings):
+    number = f.issue(db, settings)
+    first = _request(db, settings, number)
+    with pytest.raises(Conflict, match=first.tracking_number):
+        _request(db, settings, number, buyer_name="別の買主")
+
+
+def test_rejection_keeps_the_seller_and_allows_a_new_request(db, settings):
+    number = f.issue(db, settings)
+    first = _request(db, settings, number)
+    with db.transaction() as session:
+        services.reject_endorsement(session, f.STAFF, settings, first.tracking_number, "署名なし")
+    assert _view(db, settings, number)["owner"] == "山本 一郎"
+    second = _request(db, settings, number)
+    assert second.tracking_number == "0000000002"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"seller_name": "佐藤 次郎"}, "seller_name"),
+        ({"sale_date": dt.date(2025, 8, 1)}, "sale_date"),
+        ({"sale_date": dt.date(2015, 10, 1), "requested_on": dt.date(2015, 11, 1)}, "sale_date"),
+        ({"buyer_name": ""}, "buyer_name"),
+        ({"buyer_email": "mori@"}, "buyer_email"),
+        ({"certificate_number": "A002000001201500000"}, "certificate_number"),
+    ],
+)
+def test_bad_requests_name_the_field(db, settings, changes, field):
+    number = f.issue(db, settings)
+    before = f.counts(db)
+    with pytest.raises(InvalidInput) as refused:
+        _request(db, settings, number, **changes)
+    assert refused.value.field == field
+    assert f.counts(db) == before
+
+
+def test_revoked_or_expired_certificate_cannot_be_endorsed(db, settings):
+    number = f.issue(db, settings)
+    with pytest.raises(Conflict, match="expired"):
+        _request(
+            db, settings, number, sale_date=dt.date(2065, 11, 1), requested_on=dt.date(2065, 12, 1)
+        )
+    with db.transaction() as session:
+        services.revoke_certificate(session, f.STAFF, settings, number, "取消")
+    with pytest.raises(Conflict, match="revoked"):
+        _request(db, settings, number)
+
+
+def test_only_staff_decide_and_only_once(db, settings):
+    number = f.issue(db, settings)
+    request = _request(db, settings, number)
+    with db.transaction() as session, pytest.raises(NotAllowed):
+        services.approve_endorsement(session, f.BUILDER_ACTOR, settings, request.tracking_number)
+    with db.transaction() as session:
+        services.approve_endorsement(session, f.STAFF, settings, request.tracking_number)
+    with db.transaction() as session, pytest.raises(Conflict, match="approved already"):
+        services.approve_endorsement(session, f.STAFF, settings, request.tracking_number)
+    with db.transaction() as session, pytest.raises(Conflict, match="approved already"):
+        services.reject_endorsement(session, f.STAFF, settings, request.tracking_number, "x")
+    with db.transaction() as session, pytest.raises(NotFound):
+        services.approve_endorsement(session, f.STAFF, settings, "0000000099")
+
+
+def test_stale_version_is_a_conflict(db, settings):
+    number = f.issue(db, settings)
+    request = _request(db, settings, number)
+    with db.transaction() as session, pytest.raises(Conflict, match="version"):
+        services.approve_endorsement(
+            session, f.STAFF, settings, request.tracking_number, version=request.version + 1
+        )
+    with db.transaction() as session:
+        services.approve_endorsement(
+            session, f.STAFF, settings, request.tracking_number, version=request.version
+        )
+
+
+def test_approval_failure_leaves_the_old_issue_active(db, settings, monkeypatch):
+    number = f.issue(db, settings)
+    request = _request(db, settings, number)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("crash")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with db.transaction() as session, pytest.raises(RuntimeError):
+        services.approve_endorsement(session, f.STAFF, settings, request.tracking_number)
+    monkeypatch.undo()
+    with db.reading() as session:
+        statuses = session.exec(select(Issue.status)).all()
+    assert list(statuses) == ["active"]
+    assert _view(db, settings, number)["endorsements"][0]["status"] == "pending"

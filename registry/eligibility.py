@@ -85,8 +85,9 @@ def check_existing(house: HouseInput, kind: Kind, issued_on: dt.date) -> None:
             f"{house.insurance_from} to {house.insurance_until} is shorter",
         )
     if not house.insurance_from <= issued_on <= house.insurance_until:
+        lapsed = issued_on > house.insurance_until
         raise Ineligible(
-            "house.insurance_from",
+            "house.insurance_until" if lapsed else "house.insurance_from",
             f"the defect-liability insurance ({house.insurance_from} to {house.insurance_until}) "
             f"is not in force on the issue date {issued_on}",
         )

@@ -100,7 +100,7 @@ def parse_certificate_number(raw: str, field: str = "number") -> str:
         raise InvalidInput(
             field, f"a compatible-housing number starts with A or B; {raw!r} starts with {series!r}"
         )
-    bad = [c for c in rest if not c.isdigit()]
+    bad = [c for c in rest if not (c.isascii() and c.isdigit())]
     if bad:
         raise InvalidInput(
             field,

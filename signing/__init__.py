@@ -1,0 +1,1 @@
+"""Keys, QR payloads, PDF signatures and their verification (no database)."""

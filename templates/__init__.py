@@ -1,0 +1,1 @@
+"""Document templates (Typst) and their rendering: data in, PDF bytes out (no database)."""

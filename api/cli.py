@@ -13,6 +13,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
+from api.calc import DATE, calc
 from api.tables import table
 from registry import audit, demo, services
 from registry.actors import SYSTEM, Actor, Role
@@ -20,25 +21,6 @@ from registry.database import Database
 from registry.errors import DomainError
 from registry.kinds import CertificateStatus
 from registry.settings import Settings
-
-
-class DateType(click.ParamType):
-    """A calendar date written YYYY-MM-DD."""
-
-    name = "date"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.date:
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
-
-
-DATE = DateType()
 
 
 def _settings(db: str | None) -> Settings:
@@ -135,6 +117,9 @@ def demo_command(db: str | None, out: Path | None) -> None:
     state = "intact" if report.intact else f"BROKEN at event {report.broken_seq}"
     click.echo(f"audit chain: {report.events} events, {state}")
     click.echo(f"wrote {out / 'certificates.json'}")
+
+
+cli.add_command(calc)
 
 
 @cli.group()

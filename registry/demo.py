@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from registry import services
+from registry import areas, services
 from registry.actors import Actor, Role
 from registry.database import Database
 from registry.inputs import (
@@ -296,8 +296,17 @@ def _lease(db: Database, settings: Settings) -> None:
             )
 
 
+AREAS = [("5110838", "50000"), ("5110061", "30000"), ("5110011", "50000")]
+"""The demo's area assessments (fictional categories on real 桑名市 postal codes)."""
+
+
 def seed(db: Database, settings: Settings) -> None:
     """Create (or complete) the demo registry."""
+    with db.reading() as session:
+        assessed = all(areas.category(session, code) for code, _ in AREAS)
+    if not assessed:
+        with db.transaction() as session:
+            areas.import_areas(session, STAFF, areas.rows_for(AREAS))
     with db.transaction() as session:
         services.register_builder(session, ADMIN, BUILDER_CODE, BUILDER_NAME)
     with db.transaction() as session:

@@ -57,6 +57,9 @@ class CertificateInput:
     """Default: the completion (handover) date for new builds, the issue date otherwise."""
     plan: tuple[dt.date, ...] | None = None
     """A custom maintenance plan; default: DOMAIN.md's ages (see registry/maintenance.py)."""
+    manual_assessment: str | None = None
+    """Reference of a manual assessment (個別査定) that sets the floor's limit instead of the
+    postal code's area category (needed where the area is "none" or "mixed")."""
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ class House(SQLModel, table=True):
     development: str | None = Field(default=None, max_length=200, index=True)
     lot: str | None = Field(default=None, max_length=50)
     postal_code: str = Field(max_length=7)
+    prefecture: str = Field(max_length=10, index=True)
+    region: str = Field(max_length=20, index=True)
     address: str = Field(max_length=300)
     completion_date: dt.date
     construction: str = Field(max_length=10)
@@ -82,6 +84,7 @@ class Certificate(SQLModel, table=True):
     hlp_id: int = Field(foreign_key="hlp.id")
     kind: str = Field(max_length=20)
     floor: int | None = None
+    manual_assessment_id: int | None = Field(default=None, foreign_key="manual_assessment.id")
     valid_from: dt.date
     valid_until: dt.date = Field(index=True)
     revoked_on: dt.date | None = None
@@ -217,3 +220,28 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int
     hash: str = Field(max_length=64)
+
+
+class AreaAssessment(SQLModel, table=True):
+    """The Institute's pre-assessed floor category of a postal code (エリア査定): 70000,
+    50000 or 30000 (the highest fixed floor allowed there), none (not assessable) or mixed."""
+
+    __tablename__ = "area_assessment"
+    postal_code: str = Field(primary_key=True, max_length=7)
+    category: str = Field(max_length=8)
+    imported_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ManualAssessment(SQLModel, table=True):
+    """A floor limit assessed by hand for one address, where the area is not assessable or
+    mixed (個別査定). Referred to by its reference number when a certificate is issued."""
+
+    __tablename__ = "manual_assessment"
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, max_length=10)
+    postal_code: str = Field(max_length=7, index=True)
+    address: str = Field(max_length=300)
+    floor_limit: int
+    assessed_by: str = Field(max_length=200)
+    assessed_on: dt.date
+    note: str | None = Field(default=None, max_length=1000)

@@ -24,6 +24,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise InvalidInput(name, f"must be a whole number, got {raw!r}") from None
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "0").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise InvalidInput(name, f"must be 1 or 0, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. Defaults follow DOMAIN.md; each is an env var."""
@@ -47,6 +56,9 @@ class Settings:
     """KASERU_OPTION_VALIDITY_EXISTING: the same for an existing home."""
     option_has_floor: bool = False
     """KASERU_OPTION_HAS_FLOOR: whether an option certificate states a fixed floor."""
+    bank_closing: bool = False
+    """KASERU_BANK_CLOSING: count the banks' 31 Dec - 3 Jan closing as non-business days
+    for payment days (DOMAIN.md names only weekends and national holidays)."""
     today: dt.date | None = field(default=None)
     """KASERU_TODAY: pin "today" (YYYY-MM-DD) for demos and reproducible runs."""
 
@@ -73,8 +85,8 @@ class Settings:
             lease_notice_months=_int(env, "KASERU_LEASE_NOTICE_MONTHS", 6),
             option_validity_new=_int(env, "KASERU_OPTION_VALIDITY_NEW", 50),
             option_validity_existing=_int(env, "KASERU_OPTION_VALIDITY_EXISTING", 25),
-            option_has_floor=env.get("KASERU_OPTION_HAS_FLOOR", "0").lower()
-            in ("1", "true", "yes"),
+            option_has_floor=_flag(env, "KASERU_OPTION_HAS_FLOOR"),
+            bank_closing=_flag(env, "KASERU_BANK_CLOSING"),
             today=today,
         )
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import SQLModel, select
 
-from registry import services
+from registry import areas, services
 from registry.actors import Actor, Role
 from registry.database import Database
 from registry.inputs import CertificateInput, EndorsementInput, HouseInput, InspectionInput
@@ -19,6 +19,8 @@ from registry.models import Certificate
 from registry.settings import Settings
 
 TODAY = dt.date(2026, 11, 23)
+AREAS = [("5110838", "50000"), ("5110061", "30000"), ("5110011", "none"), ("1000001", "mixed")]
+"""Area categories the factories' houses rely on (桑名市 and 千代田区 postal codes)."""
 BUILDER = "000001"
 OTHER_BUILDER = "000002"
 HLP = "HLP-000001"
@@ -37,6 +39,8 @@ def register_parties(db: Database) -> None:
         services.register_builder(session, ADMIN, OTHER_BUILDER, "別棟工務店")
     with db.transaction() as session:
         services.register_hlp(session, ADMIN, HLP, "移住 太郎")
+    with db.transaction() as session:
+        areas.import_areas(session, STAFF, areas.rows_for(AREAS))
 
 
 def house(**changes: Any) -> HouseInput:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from registry import audit, eligibility, fields, maintenance, numbers, validity
+from registry import areas, audit, eligibility, fields, maintenance, numbers, postal, validity
 from registry.actors import Actor, Role
 from registry.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from registry.inputs import CertificateInput, HouseInput
@@ -52,14 +52,18 @@ def _floor(kind: Kind, floor: int | None, settings: Settings) -> int | None:
     return None
 
 
-def _house(data: HouseInput, builder: Builder, management_number: str) -> House:
+def _house(
+    data: HouseInput, builder: Builder, location: postal.Location, management_number: str
+) -> House:
     assert builder.id is not None
     return House(
         management_number=management_number,
         builder_id=builder.id,
+        prefecture=location.prefecture,
+        region=location.region,
         development=fields.text("house.development", data.development, 200, required=False),
         lot=fields.text("house.lot", data.lot, 50, required=False),
-        postal_code=fields.postal_code("house.postal_code", data.postal_code),
+        postal_code=location.postal_code,
         address=fields.required("house.address", data.address, 300),
         completion_date=data.completion_date,
         construction=data.construction.value,
@@ -89,11 +93,17 @@ def issue_certificate(
     house_in = data.house
     eligibility.check(house_in, data.kind, issued_on)
     floor = _floor(data.kind, data.floor, settings)
+    location = postal.locate(house_in.postal_code, "house.postal_code")
     owner_name = fields.required("owner_name", data.owner_name, 200)
     owner_address = fields.text("owner_address", data.owner_address, 300, required=False)
     owner_email = fields.email("owner_email", data.owner_email)
     builder = builder_by_code(session, builder_code)
     hlp = hlp_by_code(session, data.hlp_code)
+    manual = None
+    if floor is not None:
+        manual = areas.check_floor(session, location.postal_code, floor, data.manual_assessment)
+    elif data.manual_assessment is not None:
+        raise InvalidInput("manual_assessment", "only a certificate with a fixed floor uses one")
 
     construction = house_in.construction
     default_start = house_in.completion_date if construction is Construction.NEW else issued_on
@@ -116,7 +126,7 @@ def issue_certificate(
         plan = maintenance.default_plan(construction, house_in.completion_date, valid_from, until)
 
     assert builder.id is not None and hlp.id is not None
-    house = _house(house_in, builder, numbers.next_management_number(session))
+    house = _house(house_in, builder, location, numbers.next_management_number(session))
     number = numbers.next_certificate_number(
         session, construction, data.kind, builder.code, issued_on.year
     )
@@ -150,6 +160,7 @@ def issue_certificate(
         hlp_id=hlp.id,
         kind=data.kind.value,
         floor=floor,
+        manual_assessment_id=manual.id if manual else None,
         valid_from=valid_from,
         valid_until=until,
     )
@@ -294,6 +305,8 @@ def certificate_view(
         "house": {
             "address": house.address,
             "postal_code": house.postal_code,
+            "prefecture": house.prefecture,
+            "region": house.region,
             "development": house.development,
             "lot": house.lot,
             "construction": house.construction,

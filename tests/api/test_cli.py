@@ -35,7 +35,7 @@ def test_demo_prints_the_summary(demo, tmp_path):
     assert "15 certificates: 12 fixed-floor, 3 standard" in demo
     assert "11 up to date, 1 due, 3 overdue" in demo
     assert "1 endorsement approved" in demo
-    assert "audit chain: 32 events, intact" in demo
+    assert "audit chain: 33 events, intact" in demo
     rows = json.loads((tmp_path / "out" / "certificates.json").read_text())
     assert len(rows) == 15
 

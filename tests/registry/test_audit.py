@@ -41,6 +41,7 @@ def test_every_change_is_recorded_with_before_and_after(db, settings):
         "builder.register",
         "builder.register",
         "hlp.register",
+        "areas.import",
         "certificate.issue",
         "certificate.revoke",
     ]
@@ -55,25 +56,25 @@ def test_intact_chain_exits_zero(db, settings, capsys):
     f.issue(db, settings)
     code, output = _verify_cli(settings, capsys)
     assert code == 0
-    assert "intact: 4 events" in output
+    assert "intact: 5 events" in output
 
 
 def test_edited_event_is_named(db, settings, capsys):
     f.issue(db, settings)
     f.issue(db, settings, house=f.house(lot="02"))
-    _sql(db, "UPDATE audit_event SET actor = 'someone else' WHERE seq = 4")
+    _sql(db, "UPDATE audit_event SET actor = 'someone else' WHERE seq = 5")
     code, output = _verify_cli(settings, capsys)
     assert code == 1
-    assert "broken at event 4" in output
+    assert "broken at event 5" in output
     assert "changed" in output
 
 
 def test_edited_after_json_is_detected(db, settings):
     f.issue(db, settings)
-    _sql(db, "UPDATE audit_event SET after = replace(after, '45000', '90000') WHERE seq = 4")
+    _sql(db, "UPDATE audit_event SET after = replace(after, '45000', '90000') WHERE seq = 5")
     with db.reading() as session:
         report = audit.verify(session)
-    assert (report.intact, report.broken_seq) == (False, 4)
+    assert (report.intact, report.broken_seq) == (False, 5)
 
 
 def test_deleted_event_in_the_middle_is_named(db, settings, capsys):
@@ -88,17 +89,17 @@ def test_deleted_event_in_the_middle_is_named(db, settings, capsys):
 
 def test_deleted_last_event_is_caught_by_the_head(db, settings, capsys):
     f.issue(db, settings)
-    _sql(db, "DELETE FROM audit_event WHERE seq = 4")
+    _sql(db, "DELETE FROM audit_event WHERE seq = 5")
     code, output = _verify_cli(settings, capsys)
     assert code == 1
-    assert "event 4 is missing" in output
+    assert "event 5 is missing" in output
 
 
 def test_rewritten_chain_tail_is_caught_by_the_head(db, settings):
     """Deleting the last event and fixing nothing else cannot pass; neither can a forged
     replacement event whose hash does not match the head."""
     f.issue(db, settings)
-    _sql(db, "UPDATE audit_event SET hash = :h WHERE seq = 4", h="f" * 64)
+    _sql(db, "UPDATE audit_event SET hash = :h WHERE seq = 5", h="f" * 64)
     with db.reading() as session:
         report = audit.verify(session)
-    assert report.broken_seq == 4
+    assert report.broken_seq == 5

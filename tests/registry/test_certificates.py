@@ -35,7 +35,7 @@ def test_issue_writes_house_certificate_issue_plan_history_and_audit(db, setting
     assert view["status"] == "active"
     assert [p.due_date for p in plan][:2] == [dt.date(2025, 10, 16), dt.date(2030, 10, 16)]
     assert [h.kind for h in history] == ["construction"]
-    assert report.intact and report.events == 4  # 2 builders, 1 HLP, 1 certificate
+    assert report.intact and report.events == 5  # 2 builders, 1 HLP, areas, 1 certificate
 
 
 def test_numbers_follow_in_sequence_per_builder_kind_and_year(db, settings):

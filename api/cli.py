@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.calc import DATE, calc
 from api.tables import table
-from registry import audit, demo, services
+from registry import areas, audit, demo, postal, services
 from registry.actors import SYSTEM, Actor, Role
 from registry.database import Database
 from registry.errors import DomainError
@@ -217,6 +217,93 @@ def certificates_revoke(db: str | None, number: str, reason: str, by: str) -> No
             session, Actor(by, Role.STAFF), database.settings, number, reason
         )
     click.echo(f"revoked {certificate.number} on {certificate.revoked_on}")
+
+
+@cli.group("areas")
+def areas_group() -> None:
+    """Area assessments: floor categories by postal code (エリア査定)."""
+
+
+@areas_group.command("import")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-bad", is_flag=True, help="Load the good rows even when some are bad.")
+@click.option("--by", "by", default="staff:cli", show_default=True, help="Staff member's name.")
+def areas_import(db: str | None, file: Path, skip_bad: bool, by: str) -> None:
+    """Load a CSV of postal_code,category (70000, 50000, 30000, none, mixed)."""
+    database = _open(db)
+    with database.transaction() as session:
+        report = areas.import_areas(session, Actor(by, Role.STAFF), file.read_bytes(), skip_bad)
+    for line, reason in report.rejected:
+        click.echo(f"{file}:{line}: {reason}", err=True)
+    if report.rejected_count > len(report.rejected):
+        click.echo(f"... and {report.rejected_count - len(report.rejected)} more", err=True)
+    if report.rejected_count and not skip_bad:
+        raise DomainError(
+            f"{report.rejected_count} of {report.rows} rows are bad; nothing was loaded "
+            "(--skip-bad loads the good rows)"
+        )
+    counts = ", ".join(f"{k}: {v:,}" for k, v in sorted(report.categories.items()))
+    skipped = f"; skipped {report.rejected_count} bad row(s)" if report.rejected_count else ""
+    plural = "" if report.loaded == 1 else "s"
+    click.echo(f"loaded {report.loaded:,} postal code{plural} ({counts}){skipped}")
+
+
+@areas_group.command("assess")
+@db_option
+@click.option("--postal-code", required=True)
+@click.option("--address", required=True)
+@click.option("--limit", "limit", type=int, required=True, help="Highest fixed floor, yen.")
+@click.option("--on", "on", type=DATE, default=None, help="Assessment date (default today).")
+@click.option("--note", default=None)
+@click.option("--by", "by", default="staff:cli", show_default=True, help="Staff member's name.")
+def areas_assess(
+    db: str | None,
+    postal_code: str,
+    address: str,
+    limit: int,
+    on: dt.date | None,
+    note: str | None,
+    by: str,
+) -> None:
+    """Record a manual assessment (個別査定) of one address; prints its reference."""
+    database = _open(db)
+    with database.transaction() as session:
+        assessment = areas.record_manual_assessment(
+            session,
+            Actor(by, Role.STAFF),
+            postal_code,
+            address,
+            limit,
+            on or database.settings.current_date(),
+            note,
+        )
+    click.echo(assessment.reference)
+
+
+@areas_group.command("show")
+@db_option
+@click.argument("postal_code")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def areas_show(db: str | None, postal_code: str, as_json: bool) -> None:
+    """A postal code's prefecture, region and assessed category."""
+    location = postal.locate(postal_code)
+    database = _open(db)
+    with database.reading() as session:
+        found = areas.category(session, location.postal_code)
+    data = {
+        "postal_code": location.postal_code,
+        "prefecture": location.prefecture,
+        "region": location.region,
+        "category": found,
+    }
+    if as_json:
+        _print_json(data)
+    else:
+        click.echo(
+            f"{location.postal_code[:3]}-{location.postal_code[3:]} {location.prefecture} "
+            f"({location.region}): {found or 'not assessed'}"
+        )
 
 
 @cli.group("audit")

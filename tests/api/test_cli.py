@@ -135,3 +135,55 @@ def test_installed_entry_point_runs(tmp_path, settings):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "fresh" / "kaseru.db").exists()
     assert "registry ready" in done.stdout
+
+
+def test_areas_import_reports_bad_rows_with_line_numbers(settings, capsys, tmp_path):
+    bad = tmp_path / "areas.csv"
+    bad.write_text("postal_code,category\n1000001,70000\n0000000,50000\n5300001,lots\n")
+    code, out, err = run(capsys, settings, "areas", "import", str(bad))
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        f"{bad}:3: postal code 000-0000 does not exist",
+        f"{bad}:4: category 'lots' is not one of 70000, 50000, 30000, none, mixed",
+        "kaseru: error: 2 of 3 rows are bad; nothing was loaded (--skip-bad loads the good rows)",
+    ]
+    code, out, _ = run(capsys, settings, "areas", "show", "100-0001", "--json")
+    assert json.loads(out)["category"] is None
+    code, out, _ = run(capsys, settings, "areas", "import", str(bad), "--skip-bad")
+    assert code == 0 and "loaded 1 postal code (70000: 1); skipped 2 bad row(s)" in out
+    code, out, _ = run(capsys, settings, "areas", "show", "100-0001", "--json")
+    assert json.loads(out) == {
+        "postal_code": "1000001",
+        "prefecture": "東京都",
+        "region": "首都圏",
+        "category": "70000",
+    }
+
+
+def test_areas_assess_prints_a_reference(settings, capsys):
+    code, out, err = run(
+        capsys,
+        settings,
+        "areas",
+        "assess",
+        "--postal-code",
+        "1000001",
+        "--address",
+        "東京都千代田区千代田1",
+        "--limit",
+        "70000",
+    )
+    assert (code, out, err) == (0, "0000000001\n", "")
+    code, _, err = run(
+        capsys,
+        settings,
+        "areas",
+        "assess",
+        "--postal-code",
+        "1000001",
+        "--address",
+        "x",
+        "--limit",
+        "-1",
+    )
+    assert code == 1 and err.startswith("kaseru: error: floor_limit:")

@@ -45,7 +45,8 @@ def test_0002_gives_existing_houses_their_prefecture_and_region(tmp_path):
     with database.writer.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO builder (id, code, name, created_at) VALUES (1, '000001', 'b', '2020-01-01')"
+                "INSERT INTO builder (id, code, name, created_at) "
+                "VALUES (1, '000001', 'b', '2020-01-01')"
             )
         )
         connection.execute(

@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
-from registry import audit, fields, numbers, validity
+from registry import audit, calculator, fields, numbers, validity
 from registry.actors import Actor, Role
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.inputs import LeaseApproval, LeaseInput
@@ -23,27 +23,12 @@ from registry.services.certificates import active_issue, find_certificate, snaps
 from registry.services.parties import hlp_by_code
 from registry.settings import Settings
 
-MIN_LEASE_YEARS = 10
-MAX_AGE_AT_LEASE_END = 50
-
-
-def lease_term_bounds(building_age: int) -> tuple[int, int]:
-    """(min, max) lease years for a house of `building_age` full years: at least 10, at
-    most 50 − age. Refused when no term is possible."""
-    if building_age < 0:
-        raise InvalidInput("building_age", f"a building age cannot be negative ({building_age})")
-    longest = MAX_AGE_AT_LEASE_END - building_age
-    if longest < MIN_LEASE_YEARS:
-        raise InvalidInput(
-            "lease_years",
-            f"no lease term is possible for a house aged {building_age}: the term must be at "
-            f"least {MIN_LEASE_YEARS} years and end by age {MAX_AGE_AT_LEASE_END}",
-        )
-    return MIN_LEASE_YEARS, longest
-
 
 def _check_term(form: ContractForm, years: int | None, age: int) -> None:
-    shortest, longest = lease_term_bounds(age)
+    try:
+        shortest, longest = calculator.lease_term(age)
+    except InvalidInput as error:
+        raise InvalidInput("lease_years", error.reason) from None
     if years is None:
         if form is not ContractForm.LIFETIME:
             raise InvalidInput("lease_years", f"a {form.value} lease needs its term in years")

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from registry import services
+from registry.calculator import lease_term
 from registry.errors import Conflict, InvalidInput, NotAllowed
 from registry.inputs import LeaseApproval, LeaseInput
 from registry.kinds import ContractForm, InspectionResult
-from registry.services.leases import lease_term_bounds
 from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("parties")
@@ -44,11 +44,11 @@ def _approve(db, settings, case, **changes):
 
 
 def test_term_bounds_follow_the_building_age():
-    assert lease_term_bounds(0) == (10, 50)
-    assert lease_term_bounds(11) == (10, 39)
-    assert lease_term_bounds(40) == (10, 10)
+    assert lease_term(0) == (10, 50)
+    assert lease_term(11) == (10, 39)
+    assert lease_term(40) == (10, 10)
     with pytest.raises(InvalidInput, match="no lease term is possible for a house aged 41"):
-        lease_term_bounds(41)
+        lease_term(41)
 
 
 def test_apply_and_approve_allocate_their_numbers(db, settings):

@@ -37,13 +37,19 @@ def yen(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+MAX_AMOUNT = 1_000_000_000
+"""No rent, floor or amount of this programme comes near a billion yen a month; larger
+inputs are mistakes and are refused rather than carried through the arithmetic."""
+
+
 def _amount(field: str, value: int, allow_zero: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(field, f"must be a whole number of yen; got {value!r}")
     if value < 0 or (value == 0 and not allow_zero):
-        raise InvalidInput(
-            field, f"must be {'0' if allow_zero else 'more than 0'} yen or more; got {value}"
-        )
+        lowest = "0 yen or more" if allow_zero else "more than 0 yen"
+        raise InvalidInput(field, f"must be {lowest}; got {value}")
+    if value > MAX_AMOUNT:
+        raise InvalidInput(field, f"{value:,} yen is beyond any amount of this programme")
     return value
 
 
@@ -106,6 +112,7 @@ def institute_payment(
     """The Institute's monthly payment to the owner: the decided rent less the deductions,
     and never below the certificate's fixed floor. DOMAIN.md: the amount is the larger of
     the floor and the actual sublease rent less the vacancy reserve and management fee."""
+    _amount("decided_rent", decided_rent, allow_zero=True)
     paid = owner_rent(decided_rent, long_lease).owner_rent
     if fixed_floor is not None:
         paid = max(paid, _amount("fixed_floor", fixed_floor))
@@ -220,7 +227,7 @@ rents fell, from consumer-price rent statistics."""
 def scenario_decline(city: City, sigma: int) -> Decimal:
     """The annual change (%, negative for a fall) of a stress scenario: the mean fall
     worsened by `sigma` standard deviations (mean, mean+1σ, mean+2σ, mean+3σ)."""
-    if sigma not in (0, 1, 2, 3):
+    if isinstance(sigma, bool) or sigma not in (0, 1, 2, 3):
         raise InvalidInput("sigma", f"must be 0, 1, 2 or 3; got {sigma}")
     mean, sd = DECLINE_STATISTICS[city]
     return mean - sigma * sd
@@ -272,4 +279,6 @@ def stress(rent: int, decline: Decimal, years: int = 50, fee: Decimal = Decimal(
     with localcontext() as ctx:
         ctx.prec = 40
         net = Decimal(rent) * (1 - fee / 100)
+        if years == 0:  # no change at all; also avoids Decimal's 0 ** 0 at a -100% decline
+            return yen(net)
         return yen(net * (1 + decline / 100) ** years)

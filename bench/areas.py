@@ -12,20 +12,16 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sqlalchemy import text
 
-from sqlalchemy import text  # noqa: E402
-
-from registry import areas  # noqa: E402
-from registry.actors import Actor, Role  # noqa: E402
-from registry.database import Database  # noqa: E402
-from registry.postal import prefecture_by_code  # noqa: E402
-from registry.settings import Settings  # noqa: E402
+from registry import areas
+from registry.actors import Actor, Role
+from registry.database import Database
+from registry.postal import prefecture_by_code
+from registry.settings import Settings
 
 
 def main() -> None:

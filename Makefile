@@ -7,7 +7,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-pg lint format lock migration clean
+.PHONY: run test test-pg lint format lock migration clean system
+
+# Poppler's pdfsig and pdffonts check the signed documents independently of pyHanko. Installed
+# from Debian's packages when missing and we may (root with apt-get); otherwise say what to do.
+system:
+	@command -v pdfsig >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing poppler-utils (pdfsig, pdffonts) for the signature tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else echo "the tests need Poppler's pdfsig: install poppler-utils"; exit 1; fi; }
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kaseru needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
@@ -19,10 +28,10 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)  ## the main job: build the demo registry on the embedded SQLite database
 	$(BIN)/kaseru demo
 
-test: $(STAMP)  ## the whole suite on SQLite
+test: $(STAMP) system  ## the whole suite on SQLite
 	$(BIN)/pytest -q
 
-test-pg: $(STAMP)  ## the whole suite again on PostgreSQL (127.0.0.1:5432, database test)
+test-pg: $(STAMP) system  ## the whole suite again on PostgreSQL (127.0.0.1:5432, database test)
 	KASERU_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
 lint: $(STAMP)

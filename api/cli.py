@@ -15,12 +15,13 @@ from sqlalchemy.exc import OperationalError
 
 from api.calc import DATE, calc
 from api.tables import table
-from registry import areas, audit, demo, postal, services
+from registry import areas, audit, demo, documents, postal, services
 from registry.actors import SYSTEM, Actor, Role
 from registry.database import Database
 from registry.errors import DomainError
 from registry.kinds import CertificateStatus
 from registry.settings import Settings
+from signing.pki import create_development_pki
 
 
 def _settings(db: str | None) -> Settings:
@@ -62,7 +63,7 @@ def init(db: str | None) -> None:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for the demo's output (default: $KASERU_HOME/demo).",
+    help="Folder for the demo's documents (default: out).",
 )
 def demo_command(db: str | None, out: Path | None) -> None:
     """Create the demo registry (safe to run again) and print a summary."""
@@ -70,8 +71,12 @@ def demo_command(db: str | None, out: Path | None) -> None:
     database = Database(settings)
     database.migrate()
     demo.seed(database, settings)
-    out = out or settings.home / "demo"
+    out = out or Path("out")
     out.mkdir(parents=True, exist_ok=True)
+    files = documents.pki_files(settings)
+    if not files.exist():
+        create_development_pki(files)
+    written = demo.write_documents(database, settings, out)
     with database.reading() as session:
         rows = [
             r
@@ -116,7 +121,10 @@ def demo_command(db: str | None, out: Path | None) -> None:
     click.echo("1 endorsement approved (lot 03), 1 lease approved (lot S2)")
     state = "intact" if report.intact else f"BROKEN at event {report.broken_seq}"
     click.echo(f"audit chain: {report.events} events, {state}")
-    click.echo(f"wrote {out / 'certificates.json'}")
+    click.echo(
+        f"wrote {out / 'certificates.json'} and {len(written)} signed documents in {out}/: "
+        + ", ".join(sorted({p.name.split("-")[0] + "-*.pdf" for p in written}))
+    )
 
 
 cli.add_command(calc)
@@ -304,6 +312,96 @@ def areas_show(db: str | None, postal_code: str, as_json: bool) -> None:
             f"{location.postal_code[:3]}-{location.postal_code[3:]} {location.prefecture} "
             f"({location.region}): {found or 'not assessed'}"
         )
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """The document-signing key and certificates."""
+
+
+@keys_group.command("init")
+def keys_init() -> None:
+    """Create a development root and document-signing certificate in $KASERU_HOME/keys."""
+    settings = Settings.from_env()
+    files = documents.pki_files(settings)
+    if files.exist():
+        click.echo(f"keys exist already in {files.key.parent}")
+        return
+    create_development_pki(files)
+    click.echo(f"wrote {files.key}, {files.certificate} and {files.root} (development only)")
+
+
+@cli.group("render")
+def render_group() -> None:
+    """Write a signed PDF document."""
+
+
+def _maker(database: Database) -> documents.DocumentMaker:
+    return documents.DocumentMaker(database.settings)
+
+
+def _written(path: Path, pdf: bytes) -> None:
+    documents.write(path, pdf)
+    click.echo(f"wrote {path} ({len(pdf):,} bytes)")
+
+
+@render_group.command("certificate")
+@db_option
+@click.argument("number")
+@click.option("--issue", "issue_number", default=None, help="An earlier issue (発行番号).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def render_certificate(
+    db: str | None, number: str, issue_number: str | None, out: Path | None
+) -> None:
+    """The certificate (証明書) of its active issue, or of --issue."""
+    database = _open(db)
+    with database.transaction() as session:
+        pdf, issue = documents.certificate_pdf(
+            session, SYSTEM, _maker(database), number, issue_number
+        )
+    _written(out or Path(f"certificate-{issue.number}.pdf"), pdf)
+
+
+@render_group.command("notice")
+@db_option
+@click.argument("case_number")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def render_notice(db: str | None, case_number: str, out: Path | None) -> None:
+    """The approval notice (承認（決定）通知書) of a lease application."""
+    database = _open(db)
+    with database.reading() as session:
+        pdf = documents.notice_pdf(
+            session, Actor("staff:cli", Role.STAFF), _maker(database), case_number
+        )
+    _written(out or Path(f"notice-{case_number}.pdf"), pdf)
+
+
+@render_group.command("guarantee")
+@db_option
+@click.argument("development")
+@click.option("--market-rent", type=int, default=None, help="Current market rent (yen a month).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def render_guarantee(
+    db: str | None, development: str, market_rent: int | None, out: Path | None
+) -> None:
+    """The marketing guarantee (販促用の保証表示) of a development."""
+    database = _open(db)
+    with database.reading() as session:
+        pdf = documents.guarantee_pdf(session, SYSTEM, _maker(database), development, market_rent)
+    _written(out or Path("guarantee.pdf"), pdf)
+
+
+@render_group.command("reminder")
+@db_option
+@click.argument("number")
+@click.option("--stage", type=click.Choice(list(documents.STAGES)), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def render_reminder(db: str | None, number: str, stage: str, out: Path | None) -> None:
+    """An inspection reminder letter (点検時期のお知らせ) for a certificate."""
+    database = _open(db)
+    with database.reading() as session:
+        pdf = documents.reminder_pdf(session, SYSTEM, _maker(database), number, stage)
+    _written(out or Path(f"reminder-{number}.pdf"), pdf)
 
 
 @cli.group("audit")

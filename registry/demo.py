@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
@@ -328,3 +329,40 @@ def demo_numbers(db: Database) -> list[str]:
             .order_by(col(House.lot))
         ).all()
     return [number for number, _ in rows]
+
+
+def write_documents(db: Database, settings: Settings, out: Path) -> list[Path]:
+    """Every kind of document for the demo: each certificate, the lease's approval notice,
+    the development's marketing guarantee and a reminder for each due or overdue house."""
+    from registry import documents, maintenance
+    from registry.services.certificates import open_dues
+
+    maker = documents.DocumentMaker(settings)
+    written = []
+    for number in demo_numbers(db):
+        with db.transaction() as session:
+            pdf, issue = documents.certificate_pdf(session, STAFF, maker, number)
+        written.append(documents.write(out / f"certificate-{issue.number}.pdf", pdf))
+        with db.reading() as session:
+            certificate = services.find_certificate(session, STAFF, number)
+            assert certificate.id is not None
+            report = maintenance.standing(
+                open_dues(session, certificate.id),
+                settings.current_date(),
+                settings.due_window_days,
+                settings.grace_days,
+            )
+            if report.standing.value != "up_to_date":
+                stage = "overdue" if report.standing.value == "overdue" else "due"
+                pdf = documents.reminder_pdf(session, STAFF, maker, number, stage)
+                written.append(documents.write(out / f"reminder-{number}.pdf", pdf))
+    with db.reading() as session:
+        lease = session.exec(
+            select(LeaseApplication).where(LeaseApplication.status == "approved")
+        ).first()
+        if lease is not None:
+            pdf = documents.notice_pdf(session, STAFF, maker, lease.case_number)
+            written.append(documents.write(out / f"notice-{lease.case_number}.pdf", pdf))
+        pdf = documents.guarantee_pdf(session, STAFF, maker, DEVELOPMENT)
+        written.append(documents.write(out / "guarantee-development.pdf", pdf))
+    return written

@@ -104,6 +104,8 @@ class LeaseInput:
     assessed_lower: int | None = None
     assessed_upper: int | None = None
     remarks: str | None = None
+    financial_products: str | None = None
+    """利用金融商品, e.g. a rent-repaid reverse mortgage; printed on the approval notice."""
 
 
 @dataclass(frozen=True)

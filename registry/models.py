@@ -194,6 +194,8 @@ class LeaseApplication(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=200)
     decided_on: dt.date | None = None
     remarks: str | None = Field(default=None, max_length=1000)
+    financial_products: str | None = Field(default=None, max_length=300)
+    """利用金融商品: loans or products used with the lease (printed on the approval notice)."""
     version: int = 1
 
 

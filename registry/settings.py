@@ -33,6 +33,11 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise InvalidInput(name, f"must be 1 or 0, got {raw!r}")
 
 
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    return Path(raw) if raw else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. Defaults follow DOMAIN.md; each is an env var."""
@@ -59,6 +64,21 @@ class Settings:
     bank_closing: bool = False
     """KASERU_BANK_CLOSING: count the banks' 31 Dec - 3 Jan closing as non-business days
     for payment days (DOMAIN.md names only weekends and national holidays)."""
+    public_url: str = "http://127.0.0.1:8000"
+    """KASERU_PUBLIC_URL: base of the links in QR codes (`{public_url}/v/...`)."""
+    era_dates: bool = False
+    """KASERU_ERA_DATES: print dates in the era form (令和8年11月23日) on documents."""
+    director: str = "住替 次郎"
+    """KASERU_DIRECTOR: the representative director named on documents (demo: fictional)."""
+    institute_address: str = "東京都千代田区（架空の所在地）"
+    """KASERU_INSTITUTE_ADDRESS: the Institute's address printed under the signature."""
+    signing_key: Path | None = None
+    """KASERU_SIGNING_KEY: PEM private key of the document-signing certificate
+    (default $KASERU_HOME/keys/signing-key.pem, made by `kaseru keys init`)."""
+    signing_cert: Path | None = None
+    """KASERU_SIGNING_CERT: PEM document-signing certificate."""
+    root_cert: Path | None = None
+    """KASERU_ROOT_CERT: PEM root certificate the signing certificate chains to."""
     today: dt.date | None = field(default=None)
     """KASERU_TODAY: pin "today" (YYYY-MM-DD) for demos and reproducible runs."""
 
@@ -87,6 +107,14 @@ class Settings:
             option_validity_existing=_int(env, "KASERU_OPTION_VALIDITY_EXISTING", 25),
             option_has_floor=_flag(env, "KASERU_OPTION_HAS_FLOOR"),
             bank_closing=_flag(env, "KASERU_BANK_CLOSING"),
+            public_url=(env.get("KASERU_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            era_dates=_flag(env, "KASERU_ERA_DATES"),
+            director=env.get("KASERU_DIRECTOR") or "住替 次郎",
+            institute_address=env.get("KASERU_INSTITUTE_ADDRESS")
+            or "東京都千代田区（架空の所在地）",
+            signing_key=_path(env, "KASERU_SIGNING_KEY"),
+            signing_cert=_path(env, "KASERU_SIGNING_CERT"),
+            root_cert=_path(env, "KASERU_ROOT_CERT"),
             today=today,
         )
 
@@ -104,6 +132,16 @@ class Settings:
     def with_url(self, url: str) -> Settings:
         """A copy that uses another database."""
         return replace(self, database_url=url)
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where `kaseru keys init` writes the development PKI."""
+        return self.home / "keys"
+
+    @property
+    def documents_dir(self) -> Path:
+        """Where each issue's signed certificate PDF is kept (its hash is in the database)."""
+        return self.home / "documents"
 
     def current_date(self) -> dt.date:
         """Today, or KASERU_TODAY when pinned."""

@@ -81,3 +81,25 @@ def db(settings: Settings) -> Iterator[Database]:
 def parties(db: Database) -> None:
     """The builders and the HLP the factories refer to."""
     factories.register_parties(db)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory):
+    """A development root and document-signing key, made once per run."""
+    from signing.pki import PkiFiles, create_development_pki
+
+    files = PkiFiles.in_folder(tmp_path_factory.mktemp("keys"))
+    create_development_pki(files)
+    return files
+
+
+@pytest.fixture
+def maker(settings: Settings, pki):
+    """A document maker with the test keys."""
+    from dataclasses import replace
+
+    from registry.documents import DocumentMaker
+
+    return DocumentMaker(
+        replace(settings, signing_key=pki.key, signing_cert=pki.certificate, root_cert=pki.root)
+    )

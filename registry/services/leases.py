@@ -72,6 +72,7 @@ def apply_lease(
             "assessed_lower", f"the lower bound {lower} exceeds the upper bound {upper}"
         )
     remarks = fields.text("remarks", data.remarks, 1000, required=False)
+    products = fields.text("financial_products", data.financial_products, 300, required=False)
     certificate = find_certificate(session, actor, data.certificate_number, lock=True)
     _in_force(certificate, applied_on)
     house = session.get(House, certificate.house_id)
@@ -106,6 +107,7 @@ def apply_lease(
         assessed_upper=upper,
         status=LeaseStatus.APPLIED.value,
         remarks=remarks,
+        financial_products=products,
     )
     session.add(application)
     session.flush()

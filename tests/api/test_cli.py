@@ -13,6 +13,7 @@ import pytest
 
 from api.cli import main
 from registry.settings import Settings
+from tests import pdf as look
 
 
 def run(capsys, settings: Settings, *args: str) -> tuple[int, str, str]:
@@ -35,9 +36,16 @@ def test_demo_prints_the_summary(demo, tmp_path):
     assert "15 certificates: 12 fixed-floor, 3 standard" in demo
     assert "11 up to date, 1 due, 3 overdue" in demo
     assert "1 endorsement approved" in demo
-    assert "audit chain: 33 events, intact" in demo
+    assert "audit chain: 48 events, intact" in demo
     rows = json.loads((tmp_path / "out" / "certificates.json").read_text())
     assert len(rows) == 15
+    written = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))
+    kinds = {name.split("-")[0] for name in written}
+    assert kinds == {"certificate", "notice", "guarantee", "reminder"}
+    assert len([n for n in written if n.startswith("certificate-")]) == 15
+    for name in written:
+        out = look.poppler("pdfsig", (tmp_path / "out" / name).read_bytes())
+        assert "Signature is Valid" in out and "Total document signed" in out, name
 
 
 def test_demo_again_is_safe(demo, settings, capsys, tmp_path):
@@ -187,3 +195,22 @@ def test_areas_assess_prints_a_reference(settings, capsys):
         "-1",
     )
     assert code == 1 and err.startswith("kaseru: error: floor_limit:")
+
+
+def test_render_commands_write_each_kind(demo, settings, capsys, tmp_path):
+    rows = json.loads(run(capsys, settings, "certificates", "list", "--json")[1])
+    overdue = next(r["number"] for r in rows if r["standing"] == "overdue")
+    commands = [
+        ("certificate", overdue),
+        ("notice", "0000000001"),
+        ("guarantee", "桑名和泉ガーデンタウン"),
+        ("reminder", overdue, "--stage", "overdue"),
+    ]
+    for kind, *args in commands:
+        target = tmp_path / f"{kind}.pdf"
+        code, out, err = run(capsys, settings, "render", kind, *args, "--out", str(target))
+        assert (code, err) == (0, ""), err
+        assert out.startswith(f"wrote {target}")
+        assert "Signature is Valid" in look.poppler("pdfsig", target.read_bytes())
+    code, _, err = run(capsys, settings, "render", "guarantee", "どこにもない分譲地")
+    assert code == 1 and "no fixed-floor certificate" in err and err.count("\n") == 1

@@ -1,0 +1,23 @@
+"""QR codes as SVG for the documents (segno: pure Python, about 5x faster than qrcode for
+the same symbol, which matters at half of a document's render time)."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+
+
+def svg(text: str, error: str = "m") -> str:
+    """A QR code of `text` as a compact SVG (one path, no XML declaration)."""
+    code = segno.make_qr(text, error=error, boost_error=False)
+    out = io.BytesIO()
+    code.save(out, kind="svg", border=2, xmldecl=False, svgns=True, nl=False)
+    return out.getvalue().decode()
+
+
+def version(text: str, error: str = "m") -> int:
+    """The QR version (size) `text` needs."""
+    version = segno.make_qr(text, error=error, boost_error=False).version
+    assert isinstance(version, int)
+    return version

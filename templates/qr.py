@@ -7,10 +7,15 @@ import io
 
 import segno
 
+MASK = 2
+"""A fixed mask pattern. Choosing the best of the eight masks is most of the time it takes
+to make a code (5.6 ms against 1.2 ms); tests/templates/test_qr.py decodes codes made with
+the fixed mask to show they still read."""
+
 
 def svg(text: str, error: str = "m") -> str:
     """A QR code of `text` as a compact SVG (one path, no XML declaration)."""
-    code = segno.make_qr(text, error=error, boost_error=False)
+    code = segno.make_qr(text, error=error, boost_error=False, mask=MASK)
     out = io.BytesIO()
     code.save(out, kind="svg", border=2, xmldecl=False, svgns=True, nl=False)
     return out.getvalue().decode()

@@ -21,6 +21,7 @@ from registry.database import Database
 from registry.errors import DomainError
 from registry.kinds import CertificateStatus
 from registry.settings import Settings
+from signing.keyring import Keyring
 from signing.pki import create_development_pki
 
 
@@ -76,6 +77,8 @@ def demo_command(db: str | None, out: Path | None) -> None:
     files = documents.pki_files(settings)
     if not files.exist():
         create_development_pki(files)
+    if not documents.keyring_path(settings).exists():
+        Keyring.create(documents.keyring_path(settings).parent, settings.current_date())
     written = demo.write_documents(database, settings, out)
     with database.reading() as session:
         rows = [
@@ -325,10 +328,16 @@ def keys_init() -> None:
     settings = Settings.from_env()
     files = documents.pki_files(settings)
     if files.exist():
-        click.echo(f"keys exist already in {files.key.parent}")
-        return
-    create_development_pki(files)
-    click.echo(f"wrote {files.key}, {files.certificate} and {files.root} (development only)")
+        click.echo(f"document-signing keys exist already in {files.key.parent}")
+    else:
+        create_development_pki(files)
+        click.echo(f"wrote {files.key}, {files.certificate} and {files.root} (development only)")
+    ring_path = documents.keyring_path(settings)
+    if ring_path.exists():
+        click.echo(f"QR keys exist already in {ring_path}")
+    else:
+        key = Keyring.create(ring_path.parent, settings.current_date()).active()[0]
+        click.echo(f"wrote the QR key set {ring_path} (key {key.kid})")
 
 
 @cli.group("render")

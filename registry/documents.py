@@ -33,6 +33,9 @@ from registry.models import (
 )
 from registry.periods import add_months
 from registry.settings import Settings
+from signing.keyring import Keyring, KeyringError
+from signing.payload import Claims, owner_hash, qr_content
+from signing.payload import sign as sign_payload
 from signing.pdf import DocumentSigner
 from signing.pki import PkiFiles
 from templates import format as fmt
@@ -53,6 +56,12 @@ def pki_files(settings: Settings) -> PkiFiles:
     )
 
 
+def keyring_path(settings: Settings) -> Path:
+    """The QR keys' public set (KASERU_KEYRING, default $KASERU_HOME/keys/keyring.json); the
+    private keys lie beside it."""
+    return settings.keyring or Keyring.path(settings.keys_dir)
+
+
 class MissingKeys(DomainError):
     """No document-signing key is configured."""
 
@@ -70,6 +79,10 @@ class DocumentMaker:
         self.settings = settings
         self.renderer = Renderer()
         self.signer = DocumentSigner(files)
+        try:
+            self.keyring = Keyring.load(keyring_path(settings))
+        except KeyringError as error:
+            raise MissingKeys(str(error)) from None
 
     def make(self, kind: str, data: dict[str, Any], created: dt.datetime | None = None) -> bytes:
         """A signed PDF/A-2b document of `kind`."""
@@ -79,17 +92,40 @@ class DocumentMaker:
         """A date as the settings want it printed (2015年10月30日 or 平成27年10月30日)."""
         return fmt.date(day, self.settings.era_dates)
 
-    def link(self, issue_number: str) -> str:
-        """The verification link a QR code holds (the verification issue signs it)."""
-        return f"{self.settings.public_url}/v/{issue_number}"
+    def payload(self, certificate: Certificate, issue: Issue) -> str:
+        """The signed QR payload of an issue (signing/payload.py), signed today with the
+        key in service."""
+        try:
+            key, private = self.keyring.active()
+        except KeyringError as error:
+            raise MissingKeys(str(error)) from None
+        claims = Claims(
+            number=certificate.number,
+            issue_number=issue.number,
+            owner_sequence=issue.owner_sequence,
+            kind=certificate.kind,
+            floor=certificate.floor,
+            valid_from=certificate.valid_from,
+            valid_until=certificate.valid_until,
+            issued_on=issue.issued_on,
+            signed_on=self.settings.current_date(),
+            owner_hash=owner_hash(bytes.fromhex(issue.owner_salt), issue.owner_name),
+        )
+        return sign_payload(claims, key.kid_bytes, private)
 
-    def common(self, link: str) -> dict[str, Any]:
-        """What every document carries: the signatory and the QR code."""
+    def verification(self, certificate: Certificate, issue: Issue) -> dict[str, Any]:
+        """What a document about this issue carries: the signatory and the QR code whose
+        link opens the verification page with the signed payload."""
+        content = qr_content(self.settings.public_url, self.payload(certificate, issue))
+        return self.common(content, "読み取ると、この証明書が有効かどうかを確認できます")
+
+    def common(self, content: str | list[str], caption: str) -> dict[str, Any]:
+        """What every document carries: the signatory and a QR code."""
         return {
             "director": self.settings.director,
             "institute_address": self.settings.institute_address,
-            "qr_svg": qr.svg(link),
-            "qr_caption": link,
+            "qr_svg": qr.svg(content),
+            "qr_caption": caption,
         }
 
 
@@ -150,7 +186,7 @@ def certificate_data(
         ),
         "grades": grades,
         "existing": existing,
-        **maker.common(maker.link(issue.number)),
+        **maker.verification(certificate, issue),
     }
 
 
@@ -296,7 +332,7 @@ def notice_data(
         ],
         "first_total": fmt.kin(first.amount + monthly),
         "first_payment_day": maker.date(pay_day),
-        **maker.common(maker.link(issue.number)),
+        **maker.verification(certificate, issue),
     }
 
 
@@ -420,8 +456,10 @@ def guarantee_data(
             "各区画の証明書はQRコードから確認できます。点検・補修の条件を満たさない場合、保証は受けられません。"
         ),
         # The flyer has no number of its own; its QR leads to the development's certificates.
-        **maker.common(f"{maker.settings.public_url}/developments/{quote(development)}"),
-        "qr_caption": "この分譲地の証明書を確認",
+        **maker.common(
+            f"{maker.settings.public_url}/developments/{quote(development)}",
+            "この分譲地の証明書を確認",
+        ),
     }
 
 
@@ -500,7 +538,7 @@ def reminder_data(
         "builder": builder.name,
         "last_inspection": maker.date(last.inspected_on) if last else None,
         "grace_days": maker.settings.grace_days,
-        **maker.common(maker.link(issue.number)),
+        **maker.verification(certificate, issue),
     }
 
 

@@ -8,6 +8,7 @@ time: an endorsement approval supersedes it with a new issue in the buyer's name
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal
 
 from sqlalchemy import Text, UniqueConstraint
@@ -108,6 +109,9 @@ class Issue(SQLModel, table=True):
     issued_on: dt.date
     status: str = Field(max_length=12, index=True)
     pdf_sha256: str | None = Field(default=None, max_length=64)
+    owner_salt: str = Field(default_factory=lambda: secrets.token_hex(16), max_length=32)
+    """Random per issue: the QR payload carries SHA-256(salt ‖ owner name), so the registry
+    can tell whether a typed name matches without the paper telling anyone the name."""
 
 
 class PlanEntry(SQLModel, table=True):

@@ -78,6 +78,8 @@ class Settings:
     signing_cert: Path | None = None
     """KASERU_SIGNING_CERT: PEM document-signing certificate."""
     root_cert: Path | None = None
+    keyring: Path | None = None
+    """KASERU_KEYRING: the QR keys' public set (keyring.json; private keys beside it)."""
     """KASERU_ROOT_CERT: PEM root certificate the signing certificate chains to."""
     today: dt.date | None = field(default=None)
     """KASERU_TODAY: pin "today" (YYYY-MM-DD) for demos and reproducible runs."""
@@ -115,6 +117,7 @@ class Settings:
             signing_key=_path(env, "KASERU_SIGNING_KEY"),
             signing_cert=_path(env, "KASERU_SIGNING_CERT"),
             root_cert=_path(env, "KASERU_ROOT_CERT"),
+            keyring=_path(env, "KASERU_KEYRING"),
             today=today,
         )
 

@@ -93,13 +93,31 @@ def pki(tmp_path_factory: pytest.TempPathFactory):
     return files
 
 
+@pytest.fixture(scope="session")
+def keyring_file(tmp_path_factory: pytest.TempPathFactory):
+    """A QR key set with one key in service since 2015, made once per run."""
+    import datetime as dt
+
+    from signing.keyring import Keyring
+
+    folder = tmp_path_factory.mktemp("qrkeys")
+    Keyring.create(folder, dt.date(2015, 1, 1))
+    return Keyring.path(folder)
+
+
 @pytest.fixture
-def maker(settings: Settings, pki):
+def maker(settings: Settings, pki, keyring_file):
     """A document maker with the test keys."""
     from dataclasses import replace
 
     from registry.documents import DocumentMaker
 
     return DocumentMaker(
-        replace(settings, signing_key=pki.key, signing_cert=pki.certificate, root_cert=pki.root)
+        replace(
+            settings,
+            signing_key=pki.key,
+            signing_cert=pki.certificate,
+            root_cert=pki.root,
+            keyring=keyring_file,
+        )
     )

@@ -15,6 +15,7 @@ from registry import documents, services
 from registry.errors import InvalidInput
 from registry.inputs import LeaseApproval, LeaseInput
 from registry.kinds import ContractForm, Kind
+from signing.payload import verify as verify_payload
 from signing.pdf import check
 from templates.fonts import font_dir
 from tests import factories as f
@@ -146,7 +147,12 @@ def test_page_one_renders_and_its_qr_code_reads_back(db, settings, maker):
     assert picture.size[0] > 1500
     assert picture.convert("L").getextrema()[0] < 60  # there is ink on the page
     codes = zxingcpp.read_barcodes(picture)
-    assert [c.text for c in codes] == [f"{settings.public_url}/v/{issue.number}"]
+    assert len(codes) == 1
+    assert codes[0].text.startswith(f"{settings.public_url}/v/")
+    verdict = verify_payload(codes[0].text, maker.keyring, settings.current_date())
+    assert verdict.valid
+    assert (verdict.claims.number, verdict.claims.issue_number) == (number, issue.number)
+    assert verdict.claims.owner_sequence == 1 and verdict.claims.floor == 45_000
 
 
 def _approved_lease(db, settings, number, **changes):

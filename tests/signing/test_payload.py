@@ -1,0 +1,187 @@
+"""The signed QR payload: test vectors, tampering, keys, expiry, size and speed of the
+encoding (not wall-clock)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+import cbor2
+import pytest
+import segno
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
+
+from signing import payload as P
+from signing.keyring import Keyring, KeyStatus
+
+TODAY = dt.date(2026, 11, 23)
+CLAIMS = P.Claims(
+    number="A0020000012015000003",
+    issue_number="0000021309",
+    owner_sequence=2,
+    kind="fixed_floor",
+    floor=45_000,
+    valid_from=dt.date(2015, 10, 16),
+    valid_until=dt.date(2065, 10, 16),
+    issued_on=dt.date(2015, 10, 30),
+    signed_on=dt.date(2026, 11, 1),
+    owner_hash=P.owner_hash(b"\0" * 16, "山本 一郎"),
+)
+
+
+@pytest.fixture
+def ring(tmp_path):
+    return Keyring.create(tmp_path, dt.date(2026, 1, 1))
+
+
+def _sign(ring, claims=CLAIMS):
+    key, private = ring.active()
+    return P.sign(claims, key.kid_bytes, private)
+
+
+def test_vector_with_a_fixed_key():
+    """A fixed seed makes a fixed payload (Ed25519 is deterministic): the vector that
+    another implementation must reproduce, and read back."""
+    private = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    text = P.sign(CLAIMS, bytes.fromhex("0a0b"), private)
+    message = cbor2.loads(base64.b32decode(text + "=" * (-len(text) % 8)))
+    assert message.tag == 18
+    protected, unprotected, payload, signature = message.value
+    assert cbor2.loads(protected) == {1: -8, 4: b"\x0a\x0b"}
+    assert dict(unprotected) == {}
+    assert dict(cbor2.loads(payload)) == {
+        1: 20000012015000003,
+        11: 0,
+        2: 21309,
+        3: 2,
+        4: 2,
+        5: 45_000,
+        6: (dt.date(2015, 10, 16) - P.EPOCH).days,
+        7: (dt.date(2065, 10, 16) - P.EPOCH).days,
+        8: (dt.date(2015, 10, 30) - P.EPOCH).days,
+        9: CLAIMS.owner_hash,
+        10: (dt.date(2026, 11, 1) - P.EPOCH).days,
+    }
+    assert len(signature) == 64
+    assert P.sign(CLAIMS, bytes.fromhex("0a0b"), private) == text
+
+
+def test_genuine_payload_verifies(ring):
+    verdict = P.verify("http://127.0.0.1:8000/v/" + _sign(ring), ring, TODAY)
+    assert (verdict.valid, verdict.status, verdict.key) == (True, "valid", "known")
+    assert verdict.claims == CLAIMS
+
+
+def test_base32_decoder_agrees_with_the_standard_library():
+    for size in range(0, 80):
+        data = bytes((7 * i + size) % 256 for i in range(size))
+        text = base64.b32encode(data).decode().rstrip("=")
+        if text:
+            assert P.b32decode(text) == data
+
+
+@given(st.binary(min_size=1, max_size=200))
+def test_base32_round_trip(data):
+    assert P.b32decode(base64.b32encode(data).decode().rstrip("=")) == data
+
+
+def test_every_single_character_change_is_refused(ring):
+    text = _sign(ring)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    accepted = []
+    for i in range(len(text)):
+        changed = text[:i] + alphabet[(alphabet.index(text[i]) + 1) % 32] + text[i + 1 :]
+        if P.verify(changed, ring, TODAY).valid:
+            accepted.append(i)
+    assert accepted == []
+
+
+def test_truncated_payloads_are_refused(ring):
+    text = _sign(ring)
+    for cut in range(1, len(text)):
+        assert not P.verify(text[:cut], ring, TODAY).valid
+
+
+def test_changed_claims_without_a_new_signature_are_refused(ring):
+    text = _sign(ring)
+    message = cbor2.loads(P.b32decode(text))
+    protected, _unprotected, payload, signature = message.value
+    claims = dict(cbor2.loads(payload))
+    claims[5] = 70_000  # a higher floor
+    forged = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, cbor2.dumps(claims), signature]))
+    verdict = P.verify(base64.b32encode(forged).decode().rstrip("="), ring, TODAY)
+    assert (verdict.valid, verdict.status) == (False, "invalid")
+    assert "forged or altered" in verdict.reason
+
+
+def test_unknown_key_and_swapped_kid_are_refused(ring, tmp_path):
+    stranger = Ed25519PrivateKey.generate()
+    verdict = P.verify(P.sign(CLAIMS, b"\xff\xff", stranger), ring, TODAY)
+    assert (verdict.valid, verdict.key) == (False, "unknown")
+    key, _ = ring.active()
+    verdict = P.verify(P.sign(CLAIMS, key.kid_bytes, stranger), ring, TODAY)
+    assert (verdict.valid, verdict.key) == (False, "known")
+
+
+def test_expired_certificate(ring):
+    verdict = P.verify(_sign(ring), ring, dt.date(2065, 10, 17))
+    assert (verdict.valid, verdict.status) == (False, "expired")
+    assert P.verify(_sign(ring), ring, dt.date(2065, 10, 16)).valid
+
+
+def test_rotation_keeps_old_signatures_valid(ring):
+    old = _sign(ring)
+    new_key = ring.rotate(dt.date(2026, 12, 1))
+    assert (
+        ring.keys[cbor2.loads(cbor2.loads(P.b32decode(old)).value[0])[4].hex()].status
+        is KeyStatus.RETIRED
+    )
+    assert P.verify(old, Keyring.load(Keyring.path(ring.folder)), TODAY).valid
+    newer = _sign(ring, CLAIMS.__class__(**{**CLAIMS.__dict__, "signed_on": dt.date(2026, 12, 2)}))
+    verdict = P.verify(newer, ring, TODAY)
+    assert verdict.valid and verdict.kid == new_key.kid
+
+
+def test_a_retired_key_cannot_sign_after_its_service(ring):
+    key, private = ring.active()
+    ring.rotate(dt.date(2026, 12, 1))
+    late = CLAIMS.__class__(**{**CLAIMS.__dict__, "signed_on": dt.date(2027, 1, 1)})
+    verdict = P.verify(P.sign(late, key.kid_bytes, private), ring, TODAY)
+    assert not verdict.valid and "not in service" in verdict.reason
+
+
+def test_compromised_key_reports_everything_it_signed(ring):
+    text = _sign(ring)
+    key, _ = ring.active()
+    ring.compromise(key.kid)
+    verdict = P.verify(text, Keyring.load(Keyring.path(ring.folder)), TODAY)
+    assert (verdict.valid, verdict.key) == (False, "compromised")
+    assert "compromised" in verdict.reason
+
+
+def test_public_set_has_no_private_material(ring):
+    text = Keyring.path(ring.folder).read_text()
+    assert "PRIVATE" not in text
+    assert set(ring.public_set()["keys"][0]) == {
+        "kid",
+        "public_key",
+        "not_before",
+        "not_after",
+        "status",
+        "compromised_since",
+    }
+
+
+def test_payload_fits_a_version_10_code_at_level_m(ring):
+    text = _sign(ring)
+    for base in ("http://127.0.0.1:8000", "https://kaseru.example-institute.or.jp"):
+        code = segno.make_qr(P.qr_content(base, text), error="m", boost_error=False)
+        assert code.version <= 10, (base, code.version)
+
+
+@pytest.mark.parametrize("text", ["", "hello", "http://x/v/", "AAAA", "1234", "HC1:NCFOXN"])
+def test_garbage_is_refused_with_a_reason(ring, text):
+    verdict = P.verify(text, ring, TODAY)
+    assert not verdict.valid and verdict.status == "invalid" and verdict.reason

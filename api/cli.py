@@ -21,8 +21,10 @@ from registry.database import Database
 from registry.errors import DomainError
 from registry.kinds import CertificateStatus
 from registry.settings import Settings
-from signing.keyring import Keyring
+from signing import payload
+from signing.keyring import Keyring, KeyringError
 from signing.pki import create_development_pki
+from signing.verify import verify_pdf as verify_pdf_file
 
 
 def _settings(db: str | None) -> Settings:
@@ -338,6 +340,135 @@ def keys_init() -> None:
     else:
         key = Keyring.create(ring_path.parent, settings.current_date()).active()[0]
         click.echo(f"wrote the QR key set {ring_path} (key {key.kid})")
+
+
+@keys_group.command("rotate")
+def keys_rotate() -> None:
+    """Put a new QR key in service; the old one stays in the public set, retired."""
+    settings = Settings.from_env()
+    ring = _keyring(None, settings)
+    key = ring.rotate(settings.current_date())
+    click.echo(f"key {key.kid} in service from {key.not_before}")
+
+
+@keys_group.command("compromise")
+@click.argument("kid")
+@click.option("--since", type=DATE, default=None, help="From this day (default: all it signed).")
+def keys_compromise(kid: str, since: dt.date | None) -> None:
+    """Mark a QR key compromised: what it signed is reported so."""
+    settings = Settings.from_env()
+    key = _keyring(None, settings).compromise(kid, since)
+    click.echo(f"key {key.kid} marked compromised since {key.compromised_since}")
+
+
+@keys_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the public key set.")
+def keys_list(as_json: bool) -> None:
+    """The public QR key set (what offline verifiers need)."""
+    ring = _keyring(None, Settings.from_env())
+    if as_json:
+        _print_json(ring.public_set())
+        return
+    click.echo(
+        table(
+            ["kid", "status", "from", "until", "compromised since"],
+            [
+                [
+                    k.kid,
+                    k.status.value,
+                    k.not_before,
+                    k.not_after or "-",
+                    k.compromised_since or "-",
+                ]
+                for k in ring.keys.values()
+            ],
+        )
+    )
+
+
+def _keyring(path: Path | None, settings: Settings) -> Keyring:
+    try:
+        return Keyring.load(path or documents.keyring_path(settings))
+    except KeyringError as error:
+        raise DomainError(str(error)) from None
+
+
+@cli.group("verify")
+def verify_group() -> None:
+    """Check a certificate offline, with the public keys only (exit 0 valid, 1 not)."""
+
+
+@verify_group.command("qr")
+@click.argument("text")
+@click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Public key set (default: $KASERU_HOME/keys/keyring.json).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def verify_qr(text: str, keys_path: Path | None, as_json: bool) -> None:
+    """A QR payload or its URL; `-` reads one per line from standard input."""
+    settings = Settings.from_env()
+    ring = _keyring(keys_path, settings)
+    today = settings.current_date()
+    lines = sys.stdin if text == "-" else [text]
+    all_valid = True
+    for line in lines:
+        if not line.strip():
+            continue
+        verdict = payload.verify(line, ring, today)
+        all_valid = all_valid and verdict.valid
+        if as_json or text == "-":
+            click.echo(json.dumps(verdict.as_json(), ensure_ascii=False))
+        elif verdict.valid:
+            assert verdict.claims is not None
+            click.echo(
+                f"valid: {verdict.claims.number} issue {verdict.claims.issue_number} "
+                f"(owner {verdict.claims.owner_sequence}, until {verdict.claims.valid_until})"
+            )
+        else:
+            click.echo(f"{verdict.status}: {verdict.reason}")
+    if not all_valid:
+        raise SystemExit(1)
+
+
+@verify_group.command("pdf")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Public key set (default: $KASERU_HOME/keys/keyring.json).",
+)
+@click.option(
+    "--root",
+    "root_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The registry's root certificate (default: $KASERU_HOME/keys/root-cert.pem).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def verify_pdf(file: Path, keys_path: Path | None, root_path: Path | None, as_json: bool) -> None:
+    """A certificate PDF: its signature, its QR payload and the numbers it prints."""
+    settings = Settings.from_env()
+    ring = _keyring(keys_path, settings)
+    root = root_path or documents.pki_files(settings).root
+    if not root.exists():
+        raise DomainError(f"no root certificate at {root}; give --root")
+    verdict = verify_pdf_file(file.read_bytes(), ring, root.read_bytes(), settings.current_date())
+    if as_json:
+        _print_json(verdict.as_json())
+    elif verdict.valid:
+        click.echo(
+            f"valid: {verdict.as_json()['number']} issue {verdict.as_json()['issue_number']}"
+        )
+    else:
+        click.echo(f"{verdict.status}: {verdict.reason}")
+    if not verdict.valid:
+        raise SystemExit(1)
 
 
 @cli.group("render")

@@ -32,7 +32,7 @@ def demo(settings, capsys, tmp_path, monkeypatch):
     return out
 
 
-def test_demo_prints_the_summary(demo, tmp_path):
+def test_demo_prints_the_summary(demo, tmp_path, capsys):
     assert "15 certificates: 12 fixed-floor, 3 standard" in demo
     assert "11 up to date, 1 due, 3 overdue" in demo
     assert "1 endorsement approved" in demo
@@ -46,6 +46,21 @@ def test_demo_prints_the_summary(demo, tmp_path):
     for name in written:
         out = look.poppler("pdfsig", (tmp_path / "out" / name).read_bytes())
         assert "Signature is Valid" in out and "Total document signed" in out, name
+    keys = tmp_path / "home" / "keys"
+    for name in written:
+        if name.startswith("certificate-"):
+            code = main(
+                [
+                    "verify",
+                    "pdf",
+                    str(tmp_path / "out" / name),
+                    "--keys",
+                    str(keys / "keyring.json"),
+                    "--root",
+                    str(keys / "root-cert.pem"),
+                ]
+            )
+            assert code == 0, name
 
 
 def test_demo_again_is_safe(demo, settings, capsys, tmp_path):

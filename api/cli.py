@@ -393,6 +393,30 @@ def _keyring(path: Path | None, settings: Settings) -> Keyring:
         raise DomainError(str(error)) from None
 
 
+@cli.command("serve")
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--workers", type=int, default=1, show_default=True)
+def serve(db: str | None, host: str, port: int, workers: int) -> None:
+    """Serve the verification page and API (granian, ASGI)."""
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    if db:
+        os.environ["DATABASE_URL"] = db  # the workers read their settings from the environment
+    _open(db)  # migrate once, before any worker starts
+    click.echo(f"serving on http://{host}:{port} ({workers} worker(s)); Ctrl-C stops")
+    Server(
+        "api.asgi:app",
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        log_access=False,
+    ).serve()
+
+
 @cli.group("verify")
 def verify_group() -> None:
     """Check a certificate offline, with the public keys only (exit 0 valid, 1 not)."""

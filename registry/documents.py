@@ -33,6 +33,7 @@ from registry.models import (
 )
 from registry.periods import add_months
 from registry.settings import Settings
+from registry.verification import verification_code
 from signing.keyring import Keyring, KeyringError
 from signing.payload import Claims, owner_hash, qr_content
 from signing.payload import sign as sign_payload
@@ -186,6 +187,7 @@ def certificate_data(
         ),
         "grades": grades,
         "existing": existing,
+        "code": verification_code(maker.settings.code_secret, certificate.number, issue.number),
         **maker.verification(certificate, issue),
     }
 

@@ -78,6 +78,11 @@ class Settings:
     signing_cert: Path | None = None
     """KASERU_SIGNING_CERT: PEM document-signing certificate."""
     root_cert: Path | None = None
+    code_secret: str = "kaseru-development-code-secret"
+    """KASERU_CODE_SECRET: the key of the verification codes printed on certificates
+    (照会コード). Set a random one in production; changing it changes every code."""
+    rate_limit: int = 120
+    """KASERU_RATE_LIMIT: public requests a client may make per minute."""
     keyring: Path | None = None
     """KASERU_KEYRING: the QR keys' public set (keyring.json; private keys beside it)."""
     """KASERU_ROOT_CERT: PEM root certificate the signing certificate chains to."""
@@ -118,6 +123,8 @@ class Settings:
             signing_cert=_path(env, "KASERU_SIGNING_CERT"),
             root_cert=_path(env, "KASERU_ROOT_CERT"),
             keyring=_path(env, "KASERU_KEYRING"),
+            rate_limit=_int(env, "KASERU_RATE_LIMIT", 120),
+            code_secret=env.get("KASERU_CODE_SECRET") or "kaseru-development-code-secret",
             today=today,
         )
 

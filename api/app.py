@@ -1,0 +1,116 @@
+"""The HTTP application (Litestar): the public verification page and API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import Body, FromPath, FromQuery
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+from api.problems import HANDLERS, problem
+from registry import documents, verification
+from registry.database import Database
+from registry.settings import Settings
+from signing.keyring import Keyring
+from signing.verify import verify_pdf
+
+HTML = Path(__file__).resolve().parent.parent / "templates" / "html"
+MAX_UPLOAD = 10 * 1024 * 1024
+
+
+class KeyringCache:
+    """The public key set, re-read when its file changes (a compromise takes effect at once)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: float | None = None
+        self._ring: Keyring | None = None
+
+    def get(self) -> Keyring:
+        stamp = self.path.stat().st_mtime
+        if self._ring is None or stamp != self._stamp:
+            self._ring, self._stamp = Keyring.load(self.path), stamp
+        return self._ring
+
+
+def create_app(settings: Settings) -> Litestar:
+    """The application over one registry."""
+    database = Database(settings)
+    keys = KeyringCache(documents.keyring_path(settings))
+    root = documents.pki_files(settings).root
+
+    def wants_json(request: Request[Any, Any, Any]) -> bool:
+        accept = request.headers.get("accept", "")
+        return "application/json" in accept and "text/html" not in accept
+
+    @get("/v/{payload:str}", sync_to_thread=True)
+    def verify_page(
+        request: Request[Any, Any, Any],
+        payload: FromPath[str],
+        name: FromQuery[str | None] = None,
+    ) -> Any:
+        """The page a phone opens from the QR code (JSON for Accept: application/json)."""
+        with database.reading() as session:
+            answer = verification.by_payload(session, settings, keys.get(), payload, name)
+        if wants_json(request):
+            return Response(answer, media_type=MediaType.JSON)
+        return Template(
+            "verify.html",
+            context={"a": answer, "payload": payload, "name": name or ""},
+            media_type=MediaType.HTML,
+        )
+
+    @get("/api/v1/certificates/{number:str}", sync_to_thread=True)
+    def by_number(
+        number: FromPath[str],
+        code: FromQuery[str] = "",
+        name: FromQuery[str | None] = None,
+    ) -> Any:
+        """Manual entry: the number and the code printed on the certificate."""
+        with database.reading() as session:
+            answer = verification.by_code(session, settings, number, code, name)
+        if answer is None:
+            return problem(404, verification.INVALID_MANUAL)
+        return answer
+
+    @post("/api/v1/verify/pdf", sync_to_thread=True, request_max_body_size=MAX_UPLOAD + 65536)
+    def verify_upload(
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Any:
+        """A PDF a bank was sent: signature, QR payload, printed numbers, registry state."""
+        content = data.file.read(MAX_UPLOAD + 1)
+        if len(content) > MAX_UPLOAD:
+            return problem(413, "the PDF is larger than 10 MB", field="file")
+        ring = keys.get()
+        offline = verify_pdf(content, ring, root.read_bytes(), settings.current_date())
+        if offline.payload is None or offline.status == "invalid":
+            return {**verification.invalid(offline.reason), "payload": offline.payload}
+        with database.reading() as session:
+            answer = verification.by_payload(session, settings, ring, offline.payload)
+        return {**answer, "payload": offline.payload}
+
+    @get("/api/v1/keys", sync_to_thread=False)
+    def public_keys() -> dict[str, Any]:
+        """The public key set, for offline verification."""
+        return keys.get().public_set()
+
+    @get("/healthz", sync_to_thread=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    limit = RateLimitConfig(rate_limit=("minute", settings.rate_limit), exclude=["/healthz"])
+    return Litestar(
+        route_handlers=[verify_page, by_number, verify_upload, public_keys, health],
+        template_config=TemplateConfig(directory=HTML, engine=JinjaTemplateEngine),
+        middleware=[limit.middleware],
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        on_shutdown=[database.dispose],
+        request_max_body_size=MAX_UPLOAD + 65536,
+    )

@@ -1,0 +1,57 @@
+"""Domain errors as RFC 9457 problem+json, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+
+STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 422}
+TITLES = {
+    404: "Not found",
+    403: "Not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    400: "Bad request",
+    413: "Too large",
+    429: "Too many requests",
+    500: "Internal error",
+}
+
+
+def problem(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    """An application/problem+json response."""
+    body = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return Response(body, status_code=status, media_type="application/problem+json")
+
+
+def domain_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(error, DomainError)
+    status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+    extra = {"field": error.field} if isinstance(error, InvalidInput) else {}
+    return problem(status, error.message, **extra)
+
+
+def http_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    assert isinstance(error, HTTPException)
+    extra: dict[str, Any] = {}
+    if isinstance(error, ValidationException) and isinstance(error.extra, list):
+        extra["errors"] = error.extra
+    return problem(error.status_code, str(error.detail), **extra)
+
+
+def internal_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "the registry could not answer; try again")
+
+
+HANDLERS = {DomainError: domain_error, HTTPException: http_error, Exception: internal_error}

@@ -1,0 +1,227 @@
+"""Online verification: what the registry says about a scanned, typed or uploaded
+certificate, for buyers and lenders (DOMAIN.md: "buyers and lenders verify a certificate
+before they buy a house or lend against it").
+
+Statuses: valid; superseded (reissued to a later owner, with the date and nothing personal
+about either owner); revoked (with the reason); expired; invalid (forged, tampered,
+unknown). The owner's name is masked unless the verifier types it and it matches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from registry import maintenance, validity
+from registry.kinds import IssueStatus
+from registry.models import Certificate, Inspection, Issue, PlanEntry
+from registry.numbers import parse_certificate_number
+from registry.settings import Settings
+from signing.keyring import Keyring
+from signing.payload import Claims, owner_hash
+from signing.payload import verify as verify_payload
+
+_SPACES = re.compile(r"[\s\u3000]+")
+
+
+def mask(name: str) -> str:
+    """山本 一郎 → 山本 ＊＊: the family name stays, the rest is hidden."""
+    parts = _SPACES.split(name.strip())
+    if len(parts) > 1:
+        return f"{parts[0]} ＊＊"
+    return name[:1] + "＊＊"
+
+
+def verification_code(secret: str, number: str, issue_number: str) -> str:
+    """The short code printed on an issue for manual entry (照会コード): 8 characters of
+    HMAC-SHA256 over the numbers, so numbers alone cannot be enumerated."""
+    digest = hmac.new(secret.encode(), f"{number}:{issue_number}".encode(), hashlib.sha256)
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from paper
+    value = int.from_bytes(digest.digest()[:5], "big")
+    code = "".join(alphabet[(value >> (5 * i)) & 31] for i in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+def _normal_code(code: str) -> str:
+    return re.sub(r"[\s\-]", "", code).upper()
+
+
+INVALID_MANUAL = "no certificate matches this number and code"
+
+
+def _issue_by_code(
+    session: Session, settings: Settings, number: str, code: str
+) -> tuple[Certificate, Issue] | None:
+    """The issue whose printed code matches. An unknown number costs the same HMACs as a
+    known one, so timing tells nothing."""
+    wanted = _normal_code(code)
+    try:
+        number = parse_certificate_number(number)
+    except Exception:
+        number = "A0000000000000000000"
+    certificate = session.exec(select(Certificate).where(Certificate.number == number)).first()
+    issues = (
+        session.exec(select(Issue).where(Issue.certificate_id == certificate.id)).all()
+        if certificate
+        else []
+    )
+    found = None
+    for candidate in [*issues, *([None] * max(0, 3 - len(issues)))]:
+        issue_number = candidate.number if candidate else "0000000000"
+        expected = _normal_code(verification_code(settings.code_secret, number, issue_number))
+        if hmac.compare_digest(expected, wanted) and candidate is not None:
+            found = candidate
+    if certificate is None or found is None:
+        return None
+    return certificate, found
+
+
+def _standing(
+    session: Session, settings: Settings, certificate: Certificate, on: dt.date
+) -> dict[str, Any]:
+    dues = session.exec(
+        select(col(PlanEntry.due_date))
+        .where(PlanEntry.certificate_id == certificate.id, col(PlanEntry.inspection_id).is_(None))
+        .order_by(col(PlanEntry.due_date))
+    ).all()
+    report = maintenance.standing(dues, on, settings.due_window_days, settings.grace_days)
+    last = session.exec(
+        select(col(Inspection.inspected_on))
+        .where(Inspection.certificate_id == certificate.id)
+        .order_by(col(Inspection.inspected_on).desc())
+    ).first()
+    return {
+        "standing": report.standing.value,
+        "overdue_since": report.next_due.isoformat()
+        if report.standing.value == "overdue" and report.next_due
+        else None,
+        "last_inspection": last.isoformat() if last else None,
+        "next_inspection": report.next_due.isoformat() if report.next_due else None,
+    }
+
+
+def describe(
+    session: Session,
+    settings: Settings,
+    certificate: Certificate,
+    shown: Issue,
+    typed_name: str | None = None,
+    on: dt.date | None = None,
+) -> dict[str, Any]:
+    """The registry's answer about the issue a verifier holds."""
+    on = on or settings.current_date()
+    issues = session.exec(
+        select(Issue)
+        .where(Issue.certificate_id == certificate.id)
+        .order_by(col(Issue.owner_sequence))
+    ).all()
+    current = next(
+        (i for i in reversed(issues) if i.status == IssueStatus.ACTIVE.value), issues[-1]
+    )
+    state = validity.status(certificate.valid_until, certificate.revoked_on, on).value
+    status = state
+    message = {
+        "active": "有効な証明書です。",
+        "revoked": "この証明書は取り消されています。",
+        "expired": "この証明書は有効期間を過ぎています。",
+    }[state]
+    later = None
+    if state == "active" and shown.status == IssueStatus.SUPERSEDED.value:
+        status = "superseded"
+        later = next((i for i in issues if i.owner_sequence > shown.owner_sequence), None)
+        when = f"{later.issued_on.isoformat()}に" if later else ""
+        message = (
+            f"この写しは所有者{shown.owner_sequence}のものです。証明書は{when}"
+            f"所有者{current.owner_sequence}へ承継され、再発行されています。"
+        )
+    if status == "active":
+        status = "valid"
+    name_matches = None
+    if typed_name:
+        name_matches = hmac.compare_digest(
+            owner_hash(bytes.fromhex(shown.owner_salt), typed_name),
+            owner_hash(bytes.fromhex(shown.owner_salt), shown.owner_name),
+        )
+    answer: dict[str, Any] = {
+        "valid": status == "valid",
+        "status": status,
+        "message": message,
+        "number": certificate.number,
+        "issue_number": shown.number,
+        "kind": certificate.kind,
+        "floor": certificate.floor,
+        "valid_from": certificate.valid_from.isoformat(),
+        "valid_until": certificate.valid_until.isoformat(),
+        "owner_sequence": shown.owner_sequence,
+        "current_owner_sequence": current.owner_sequence,
+        "owner": shown.owner_name if name_matches else mask(shown.owner_name),
+        "name_matches": name_matches,
+        "reason": certificate.revoke_reason if status == "revoked" else "",
+        **_standing(session, settings, certificate, on),
+    }
+    if status == "revoked":
+        answer["revoked_on"] = (
+            certificate.revoked_on.isoformat() if certificate.revoked_on else None
+        )
+    if status == "superseded":
+        answer["superseded_on"] = later.issued_on.isoformat() if later else None
+        # Nothing personal about either owner once the copy is not the current one.
+        answer["owner"] = None
+        answer["name_matches"] = None
+    return answer
+
+
+def invalid(reason: str) -> dict[str, Any]:
+    """The answer for anything the registry cannot vouch for."""
+    return {
+        "valid": False,
+        "status": "invalid",
+        "message": "この証明書は確認できません。",
+        "reason": reason,
+        "number": None,
+        "issue_number": None,
+    }
+
+
+def by_payload(
+    session: Session,
+    settings: Settings,
+    keyring: Keyring,
+    text: str,
+    typed_name: str | None = None,
+) -> dict[str, Any]:
+    """Verify a scanned QR payload: its signature offline first, then the registry's state."""
+    on = settings.current_date()
+    verdict = verify_payload(text, keyring, on)
+    claims: Claims | None = verdict.claims
+    if claims is None or (not verdict.valid and verdict.status != "expired"):
+        return invalid(verdict.reason)
+    certificate = session.exec(
+        select(Certificate).where(Certificate.number == claims.number)
+    ).first()
+    issue = session.exec(select(Issue).where(Issue.number == claims.issue_number)).first()
+    if certificate is None or issue is None or issue.certificate_id != certificate.id:
+        return invalid("the registry holds no such certificate")
+    if issue.owner_sequence != claims.owner_sequence:
+        return invalid("the payload does not match the registry's issue")
+    return describe(session, settings, certificate, issue, typed_name, on)
+
+
+def by_code(
+    session: Session,
+    settings: Settings,
+    number: str,
+    code: str,
+    typed_name: str | None = None,
+) -> dict[str, Any] | None:
+    """Verify a typed number and its printed code; None when they match nothing."""
+    found = _issue_by_code(session, settings, number, code)
+    if found is None:
+        return None
+    certificate, issue = found
+    return describe(session, settings, certificate, issue, typed_name)

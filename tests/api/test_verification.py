@@ -1,0 +1,152 @@
+"""The public verification page and API, over HTTP (Litestar's test client)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import replace
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from registry import documents, services, verification
+from registry.models import Issue
+from tests import factories as f
+
+pytestmark = pytest.mark.usefixtures("parties")
+
+
+@pytest.fixture
+def app_settings(maker):
+    return maker.settings
+
+
+@pytest.fixture
+def client(app_settings):
+    with TestClient(create_app(app_settings)) as test_client:
+        yield test_client
+
+
+def _payload(db, maker, number):
+    with db.reading() as session:
+        from registry.services.certificates import active_issue, find_certificate
+
+        certificate = find_certificate(session, f.STAFF, number)
+        return maker.payload(certificate, active_issue(session, certificate))
+
+
+JSON = {"accept": "application/json"}
+
+
+def test_valid_payload_answers_json_and_html(db, settings, maker, client):
+    number = f.issue(db, settings)
+    text = _payload(db, maker, number)
+    answer = client.get(f"/v/{text}", headers=JSON).json()
+    assert (answer["status"], answer["valid"], answer["number"]) == ("valid", True, number)
+    assert answer["owner"] == "山本 ＊＊"
+    assert answer["standing"] == "overdue" and answer["overdue_since"] == "2025-10-16"
+    assert answer["next_inspection"] == "2025-10-16" and answer["last_inspection"] is None
+    page = client.get(f"/v/{text}")
+    assert page.headers["content-type"].startswith("text/html")
+    assert "有効" in page.text and number in page.text and "山本 ＊＊" in page.text
+
+
+def test_typed_name_unmasks_only_when_it_matches(db, settings, maker, client):
+    number = f.issue(db, settings)
+    text = _payload(db, maker, number)
+    right = client.get(f"/v/{text}", params={"name": "山本　一郎"}, headers=JSON).json()
+    wrong = client.get(f"/v/{text}", params={"name": "山本 次郎"}, headers=JSON).json()
+    assert (right["owner"], right["name_matches"]) == ("山本 一郎", True)
+    assert (wrong["owner"], wrong["name_matches"]) == ("山本 ＊＊", False)
+
+
+def test_superseded_copy_says_so_without_names(db, settings, maker, client):
+    number = f.issue(db, settings)
+    old = _payload(db, maker, number)
+    with db.transaction() as session:
+        request = services.request_endorsement(session, f.PUBLIC, settings, f.endorsement(number))
+    with db.transaction() as session:
+        services.approve_endorsement(
+            session, f.STAFF, settings, request.tracking_number, decided_on=dt.date(2025, 8, 1)
+        )
+    answer = client.get(f"/v/{old}", headers=JSON).json()
+    assert answer["status"] == "superseded" and not answer["valid"]
+    assert (answer["owner_sequence"], answer["current_owner_sequence"]) == (1, 2)
+    assert answer["superseded_on"] == "2025-08-01"
+    assert "所有者1" in answer["message"] and "所有者2" in answer["message"]
+    assert answer["owner"] is None
+    assert "森" not in json.dumps(answer, ensure_ascii=False)
+    assert "山本" not in json.dumps(answer, ensure_ascii=False)
+
+
+def test_revoked_says_why(db, settings, maker, client):
+    number = f.issue(db, settings)
+    text = _payload(db, maker, number)
+    with db.transaction() as session:
+        services.revoke_certificate(session, f.STAFF, settings, number, "虚偽の申請")
+    answer = client.get(f"/v/{text}", headers=JSON).json()
+    assert (answer["status"], answer["reason"]) == ("revoked", "虚偽の申請")
+
+
+def test_forged_and_garbage_payloads_are_invalid(db, settings, maker, client):
+    number = f.issue(db, settings)
+    text = _payload(db, maker, number)
+    forged = text[:40] + ("A" if text[40] != "A" else "B") + text[41:]
+    for bad in (forged, "NOTAPAYLOAD", text[:-10]):
+        answer = client.get(f"/v/{bad}", headers=JSON).json()
+        assert answer["status"] == "invalid" and answer["reason"]
+        assert client.get(f"/v/{bad}").status_code == 200
+
+
+def test_manual_entry_with_the_printed_code(db, settings, maker, client):
+    number = f.issue(db, settings)
+    with db.reading() as session:
+        issue = session.exec(__import__("sqlmodel").select(Issue)).one()
+    code = verification.verification_code(settings.code_secret, number, issue.number)
+    answer = client.get(f"/api/v1/certificates/{number}", params={"code": code.lower()}).json()
+    assert (answer["status"], answer["issue_number"]) == ("valid", issue.number)
+    wrong = client.get(f"/api/v1/certificates/{number}", params={"code": "AAAA-AAAA"})
+    unknown = client.get("/api/v1/certificates/A0020000012015999999", params={"code": code})
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+    assert wrong.headers["content-type"].startswith("application/problem+json")
+
+
+def test_uploaded_pdf_is_checked(db, settings, maker, client):
+    number = f.issue(db, settings)
+    with db.transaction() as session:
+        pdf, _ = documents.certificate_pdf(session, f.STAFF, maker, number)
+    answer = client.post("/api/v1/verify/pdf", files={"data": ("c.pdf", io.BytesIO(pdf))}).json()
+    assert (answer["status"], answer["number"]) == ("valid", number)
+    tampered = bytearray(pdf)
+    tampered[len(pdf) // 2] ^= 1
+    answer = client.post(
+        "/api/v1/verify/pdf", files={"data": ("c.pdf", io.BytesIO(bytes(tampered)))}
+    ).json()
+    assert answer["status"] == "invalid"
+
+
+def test_oversized_upload_is_refused(client):
+    big = io.BytesIO(b"%PDF-" + b"0" * (10 * 1024 * 1024 + 10))
+    response = client.post("/api/v1/verify/pdf", files={"data": ("big.pdf", big)})
+    assert response.status_code == 413
+
+
+def test_public_keys_are_published(client, maker):
+    keys = client.get("/api/v1/keys").json()["keys"]
+    assert [k["kid"] for k in keys] == list(maker.keyring.keys)
+
+
+def test_rate_limit_applies_per_client(db, settings, maker, app_settings):
+    limited = replace(app_settings, rate_limit=5)
+    with TestClient(create_app(limited)) as client:
+        codes = [client.get("/api/v1/keys").status_code for _ in range(7)]
+    assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+
+
+def test_mask():
+    assert verification.mask("山本 一郎") == "山本 ＊＊"
+    assert verification.mask("山本　一郎") == "山本 ＊＊"
+    assert verification.mask("山本一郎") == "山＊＊"

@@ -9,21 +9,19 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-pg lint format lock migration clean system
 
-# Poppler's pdfsig and pdffonts check the signed documents independently of pyHanko. Installed
-# from Debian's packages when missing and we may (root with apt-get); otherwise say what to do.
+# The tests use real tools from Debian's packages: Poppler (pdfsig, pdffonts) checks the
+# signed documents independently of pyHanko; headless Chromium with a Japanese font opens the
+# verification page. Installed when missing and we may (root with apt-get).
+SYSTEM_TOOLS := pdfsig chromium
+SYSTEM_PACKAGES := poppler-utils chromium fonts-ipaexfont-gothic
 system:
-	@command -v pdfsig >/dev/null || { \
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	[ -f /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ] || missing="$$missing font"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing poppler-utils (pdfsig, pdffonts) for the signature tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
-	  else echo "the tests need Poppler's pdfsig: install poppler-utils"; exit 1; fi; }
-
-$(STAMP): requirements.lock pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kaseru needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	@touch $@
+	    echo "installing $(SYSTEM_PACKAGES) for the tests (missing:$$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else echo "the tests need: $(SYSTEM_PACKAGES) (missing:$$missing)"; exit 1; fi; fi
 
 run: $(STAMP)  ## the main job: build the demo registry on the embedded SQLite database
 	$(BIN)/kaseru demo

@@ -1,0 +1,127 @@
+"""A real browser (Debian's headless Chromium) opens the verification page, served by
+`kaseru serve`, for a valid, a superseded, a revoked and a forged payload, and checks what a
+person sees. Screenshots are kept in artifacts/ (a test artifact, not committed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from registry import services
+from registry.services.certificates import active_issue, find_certificate
+from tests import factories as f
+
+pytestmark = pytest.mark.usefixtures("parties")
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=390,844",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(maker, tmp_path):
+    """`kaseru serve` over the test database, as a separate process."""
+    settings = maker.settings
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "KASERU_HOME": str(settings.home),
+        "KASERU_KEYRING": str(settings.keyring),
+        "KASERU_ROOT_CERT": str(settings.root_cert),
+        "KASERU_SIGNING_KEY": str(settings.signing_key),
+        "KASERU_SIGNING_CERT": str(settings.signing_cert),
+        "KASERU_TODAY": settings.current_date().isoformat(),
+        "KASERU_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    script = Path(sys.executable).with_name("kaseru")
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(script), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("kaseru serve did not start: " + (tmp_path / "server.log").read_text())
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _browser(url: str, shot: Path, profile: Path) -> str:
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing (make test installs it)"
+    common = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
+    subprocess.run(
+        [*common, f"--screenshot={shot}", url], capture_output=True, timeout=60, check=True
+    )
+    dom = subprocess.run(
+        [*common, "--dump-dom", url], capture_output=True, text=True, timeout=60, check=True
+    )
+    return dom.stdout
+
+
+def test_what_a_buyer_sees(db, settings, maker, server, tmp_path):
+    valid = f.issue(db, settings)
+    sold = f.issue(db, settings, house=f.house(lot="02"))
+    revoked = f.issue(db, settings, house=f.house(lot="03"))
+    with db.reading() as session:
+        payloads = {}
+        for name, number in (("valid", valid), ("superseded", sold), ("revoked", revoked)):
+            certificate = find_certificate(session, f.STAFF, number)
+            payloads[name] = maker.payload(certificate, active_issue(session, certificate))
+    with db.transaction() as session:
+        request = services.request_endorsement(session, f.PUBLIC, settings, f.endorsement(sold))
+    with db.transaction() as session:
+        services.approve_endorsement(session, f.STAFF, settings, request.tracking_number)
+    with db.transaction() as session:
+        services.revoke_certificate(session, f.STAFF, settings, revoked, "虚偽の申請")
+    text = payloads["valid"]
+    payloads["forged"] = text[:30] + ("B" if text[30] != "B" else "C") + text[31:]
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    expected = {
+        "valid": ("有効", valid, "山本 ＊＊"),
+        "superseded": ("再発行済み", sold, "所有者2"),
+        "revoked": ("取消し", revoked, "虚偽の申請"),
+        "forged": ("確認できません", "forged or altered", "確認できません"),
+    }
+    for name, payload in payloads.items():
+        shot = ARTIFACTS / f"verify-{name}.png"
+        dom = _browser(f"{server}/v/{payload}", shot, tmp_path / f"profile-{name}")
+        assert f'data-status="{name if name != "forged" else "invalid"}"' in dom, name
+        for needle in expected[name]:
+            assert needle in dom, (name, needle)
+        assert shot.stat().st_size > 5000  # a real picture, not an empty page
+    assert "森" not in _browser(
+        f"{server}/v/{payloads['superseded']}", tmp_path / "again.png", tmp_path / "profile-again"
+    )

@@ -176,6 +176,25 @@ def describe(
     return answer
 
 
+REASONS_JA = (
+    ("cannot be decoded", "QRコードの内容を読み取れません。"),
+    ("not a signed certificate payload", "証明書のQRコードではありません。"),
+    ("forged or altered", "署名が一致しません。偽造または改ざんされています。"),
+    ("does not know", "登録簿にない鍵で署名されています。"),
+    ("compromised", "漏えいした鍵で署名されています。"),
+    ("not in service", "鍵の使用期間外に署名されています。"),
+    ("no such certificate", "登録簿にこの証明書はありません。"),
+    ("does not match", "登録簿の記録と一致しません。"),
+    ("changed after it was signed", "署名の後に文書が変更されています。"),
+    ("did not issue", "機構が発行していない証明書で署名されています。"),
+)
+
+
+def reason_ja(reason: str) -> str:
+    """The reason in Japanese, for the page a buyer reads."""
+    return next((ja for key, ja in REASONS_JA if key in reason), "登録簿で確認できませんでした。")
+
+
 def invalid(reason: str) -> dict[str, Any]:
     """The answer for anything the registry cannot vouch for."""
     return {
@@ -183,6 +202,7 @@ def invalid(reason: str) -> dict[str, Any]:
         "status": "invalid",
         "message": "この証明書は確認できません。",
         "reason": reason,
+        "reason_ja": reason_ja(reason),
         "number": None,
         "issue_number": None,
     }

@@ -113,7 +113,7 @@ def test_what_a_buyer_sees(db, settings, maker, server, tmp_path):
         "valid": ("有効", valid, "山本 ＊＊"),
         "superseded": ("再発行済み", sold, "所有者2"),
         "revoked": ("取消し", revoked, "虚偽の申請"),
-        "forged": ("確認できません", "forged or altered", "確認できません"),
+        "forged": ("確認できません", "偽造または改ざん", "確認できません"),
     }
     for name, payload in payloads.items():
         shot = ARTIFACTS / f"verify-{name}.png"

@@ -10,11 +10,15 @@ unknown). The owner's name is masked unless the verifier types it and it matches
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from registry import maintenance, validity
@@ -81,95 +85,138 @@ def _issue_by_code(
     return certificate, found
 
 
-def _standing(
-    session: Session, settings: Settings, certificate: Certificate, on: dt.date
-) -> dict[str, Any]:
-    dues = session.exec(
-        select(col(PlanEntry.due_date))
-        .where(PlanEntry.certificate_id == certificate.id, col(PlanEntry.inspection_id).is_(None))
-        .order_by(col(PlanEntry.due_date))
-    ).all()
-    report = maintenance.standing(dues, on, settings.due_window_days, settings.grace_days)
-    last = session.exec(
-        select(col(Inspection.inspected_on))
-        .where(Inspection.certificate_id == certificate.id)
-        .order_by(col(Inspection.inspected_on).desc())
-    ).first()
-    return {
-        "standing": report.standing.value,
-        "overdue_since": report.next_due.isoformat()
-        if report.standing.value == "overdue" and report.next_due
-        else None,
-        "last_inspection": last.isoformat() if last else None,
-        "next_inspection": report.next_due.isoformat() if report.next_due else None,
-    }
+@dataclass(frozen=True)
+class Facts:
+    """What one verification needs, read in a single query."""
+
+    number: str
+    kind: str
+    floor: int | None
+    valid_from: dt.date
+    valid_until: dt.date
+    revoked_on: dt.date | None
+    revoke_reason: str | None
+    issue_number: str
+    owner_sequence: int
+    owner_name: str
+    owner_salt: str
+    issue_status: str
+    current_sequence: int
+    superseded_on: dt.date | None
+    next_due: dt.date | None
+    last_inspection: dt.date | None
+
+
+def facts(session: Session, issue_number: str) -> Facts | None:
+    """One query: the issue, its certificate, the owner sequence in force, the next open
+    inspection date and the last inspection. Verification is the registry's busiest
+    request, so it builds no ORM objects."""
+    row = session.connection().execute(_facts_query(), {"issue_number": issue_number}).first()
+    if row is None:
+        return None
+    values = list(row)
+    for i in (13, 14, 15):  # scalar subqueries come back untyped on SQLite
+        if isinstance(values[i], str):
+            values[i] = dt.date.fromisoformat(values[i])
+    return Facts(*values)
+
+
+@functools.cache
+def _facts_query() -> Any:
+    """Built once: constructing and compiling this statement costs more than running it."""
+    issue, later, current = aliased(Issue), aliased(Issue), aliased(Issue)
+    return (
+        select(  # type: ignore[call-overload]
+            Certificate.number,
+            Certificate.kind,
+            Certificate.floor,
+            Certificate.valid_from,
+            Certificate.valid_until,
+            Certificate.revoked_on,
+            Certificate.revoke_reason,
+            issue.number,
+            issue.owner_sequence,
+            issue.owner_name,
+            issue.owner_salt,
+            issue.status,
+            select(func.max(current.owner_sequence))
+            .where(current.certificate_id == Certificate.id)
+            .scalar_subquery(),
+            select(col(later.issued_on))
+            .where(
+                later.certificate_id == Certificate.id,
+                later.owner_sequence == issue.owner_sequence + 1,
+            )
+            .scalar_subquery(),
+            select(func.min(PlanEntry.due_date))
+            .where(
+                PlanEntry.certificate_id == Certificate.id, col(PlanEntry.inspection_id).is_(None)
+            )
+            .scalar_subquery(),
+            select(func.max(Inspection.inspected_on))
+            .where(Inspection.certificate_id == Certificate.id)
+            .scalar_subquery(),
+        )
+        .join(Certificate, col(Certificate.id) == issue.certificate_id)
+        .where(issue.number == bindparam("issue_number"))
+    )
 
 
 def describe(
-    session: Session,
-    settings: Settings,
-    certificate: Certificate,
-    shown: Issue,
-    typed_name: str | None = None,
-    on: dt.date | None = None,
+    settings: Settings, f: Facts, typed_name: str | None = None, on: dt.date | None = None
 ) -> dict[str, Any]:
     """The registry's answer about the issue a verifier holds."""
     on = on or settings.current_date()
-    issues = session.exec(
-        select(Issue)
-        .where(Issue.certificate_id == certificate.id)
-        .order_by(col(Issue.owner_sequence))
-    ).all()
-    current = next(
-        (i for i in reversed(issues) if i.status == IssueStatus.ACTIVE.value), issues[-1]
-    )
-    state = validity.status(certificate.valid_until, certificate.revoked_on, on).value
+    state = validity.status(f.valid_until, f.revoked_on, on).value
     status = state
     message = {
         "active": "有効な証明書です。",
         "revoked": "この証明書は取り消されています。",
         "expired": "この証明書は有効期間を過ぎています。",
     }[state]
-    later = None
-    if state == "active" and shown.status == IssueStatus.SUPERSEDED.value:
+    if state == "active" and f.issue_status == IssueStatus.SUPERSEDED.value:
         status = "superseded"
-        later = next((i for i in issues if i.owner_sequence > shown.owner_sequence), None)
-        when = f"{later.issued_on.isoformat()}に" if later else ""
+        when = f"{f.superseded_on.isoformat()}に" if f.superseded_on else ""
         message = (
-            f"この写しは所有者{shown.owner_sequence}のものです。証明書は{when}"
-            f"所有者{current.owner_sequence}へ承継され、再発行されています。"
+            f"この写しは所有者{f.owner_sequence}のものです。証明書は{when}"
+            f"所有者{f.current_sequence}へ承継され、再発行されています。"
         )
     if status == "active":
         status = "valid"
     name_matches = None
     if typed_name:
+        salt = bytes.fromhex(f.owner_salt)
         name_matches = hmac.compare_digest(
-            owner_hash(bytes.fromhex(shown.owner_salt), typed_name),
-            owner_hash(bytes.fromhex(shown.owner_salt), shown.owner_name),
+            owner_hash(salt, typed_name), owner_hash(salt, f.owner_name)
         )
+    report = maintenance.standing(
+        [f.next_due] if f.next_due else [], on, settings.due_window_days, settings.grace_days
+    )
+    overdue = report.standing.value == "overdue" and report.next_due is not None
     answer: dict[str, Any] = {
         "valid": status == "valid",
         "status": status,
         "message": message,
-        "number": certificate.number,
-        "issue_number": shown.number,
-        "kind": certificate.kind,
-        "floor": certificate.floor,
-        "valid_from": certificate.valid_from.isoformat(),
-        "valid_until": certificate.valid_until.isoformat(),
-        "owner_sequence": shown.owner_sequence,
-        "current_owner_sequence": current.owner_sequence,
-        "owner": shown.owner_name if name_matches else mask(shown.owner_name),
+        "number": f.number,
+        "issue_number": f.issue_number,
+        "kind": f.kind,
+        "floor": f.floor,
+        "valid_from": f.valid_from.isoformat(),
+        "valid_until": f.valid_until.isoformat(),
+        "owner_sequence": f.owner_sequence,
+        "current_owner_sequence": f.current_sequence,
+        "owner": f.owner_name if name_matches else mask(f.owner_name),
         "name_matches": name_matches,
-        "reason": certificate.revoke_reason if status == "revoked" else "",
-        **_standing(session, settings, certificate, on),
+        "reason": f.revoke_reason if status == "revoked" else "",
+        "standing": report.standing.value,
+        "overdue_since": report.next_due.isoformat() if overdue and report.next_due else None,
+        "last_inspection": f.last_inspection.isoformat() if f.last_inspection else None,
+        "next_inspection": report.next_due.isoformat() if report.next_due else None,
     }
     if status == "revoked":
-        answer["revoked_on"] = (
-            certificate.revoked_on.isoformat() if certificate.revoked_on else None
-        )
+        answer["revoked_on"] = f.revoked_on.isoformat() if f.revoked_on else None
     if status == "superseded":
-        answer["superseded_on"] = later.issued_on.isoformat() if later else None
+        answer["superseded_on"] = f.superseded_on.isoformat() if f.superseded_on else None
         # Nothing personal about either owner once the copy is not the current one.
         answer["owner"] = None
         answer["name_matches"] = None
@@ -221,15 +268,12 @@ def by_payload(
     claims: Claims | None = verdict.claims
     if claims is None or (not verdict.valid and verdict.status != "expired"):
         return invalid(verdict.reason)
-    certificate = session.exec(
-        select(Certificate).where(Certificate.number == claims.number)
-    ).first()
-    issue = session.exec(select(Issue).where(Issue.number == claims.issue_number)).first()
-    if certificate is None or issue is None or issue.certificate_id != certificate.id:
+    found = facts(session, claims.issue_number)
+    if found is None or found.number != claims.number:
         return invalid("the registry holds no such certificate")
-    if issue.owner_sequence != claims.owner_sequence:
+    if found.owner_sequence != claims.owner_sequence:
         return invalid("the payload does not match the registry's issue")
-    return describe(session, settings, certificate, issue, typed_name, on)
+    return describe(settings, found, typed_name, on)
 
 
 def by_code(
@@ -243,5 +287,7 @@ def by_code(
     found = _issue_by_code(session, settings, number, code)
     if found is None:
         return None
-    certificate, issue = found
-    return describe(session, settings, certificate, issue, typed_name)
+    _, issue = found
+    described = facts(session, issue.number)
+    assert described is not None
+    return describe(settings, described, typed_name)

@@ -142,7 +142,7 @@ def main() -> None:
         **os.environ,
         "DATABASE_URL": f"sqlite:///{folder / 'kaseru.db'}",
         "KASERU_HOME": str(home),
-        "KASERU_RATE_LIMIT": "100000000",
+        "KASERU_RATE_LIMIT": os.environ.get("KASERU_RATE_LIMIT", "100000000"),
         "KASERU_TODAY": "2026-11-23",
     }
     server = subprocess.Popen(

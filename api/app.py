@@ -14,6 +14,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
+from api import routes
 from api.problems import HANDLERS, problem
 from api.ratelimit import RateLimit
 from registry import documents, verification
@@ -109,7 +110,14 @@ def create_app(settings: Settings) -> Litestar:
         return {"status": "ok"}
 
     return Litestar(
-        route_handlers=[verify_page, by_number, verify_upload, public_keys, health],
+        route_handlers=[
+            verify_page,
+            by_number,
+            verify_upload,
+            public_keys,
+            health,
+            *routes.build(database, settings),
+        ],
         template_config=TemplateConfig(directory=HTML, engine=JinjaTemplateEngine),
         middleware=[DefineMiddleware(RateLimit, limit=settings.rate_limit)]
         if settings.rate_limit > 0

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.calc import DATE, calc
 from api.tables import table
-from registry import areas, audit, demo, documents, postal, services
+from registry import access, areas, audit, demo, documents, postal, services
 from registry.actors import SYSTEM, Actor, Role
 from registry.database import Database
 from registry.errors import DomainError
@@ -415,6 +415,43 @@ def serve(db: str | None, host: str, port: int, workers: int) -> None:
         interface=Interfaces.ASGI,
         log_access=False,
     ).serve()
+
+
+@cli.group("apikey")
+def apikey_group() -> None:
+    """API keys for builders, Institute staff and admins."""
+
+
+@apikey_group.command("create")
+@db_option
+@click.option("--role", type=click.Choice(["builder", "staff", "admin"]), required=True)
+@click.option("--builder", "builder_code", default=None, help="The builder's code (builder keys).")
+@click.option("--name", default="", help="Who or what uses the key.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def apikey_create(
+    db: str | None, role: str, builder_code: str | None, name: str, as_json: bool
+) -> None:
+    """Make a key; it is shown once and stored only as a hash."""
+    database = _open(db)
+    with database.transaction() as session:
+        key_id, key = access.create_api_key(
+            session, Actor("admin:cli", Role.ADMIN), Role(role), builder_code, name
+        )
+    if as_json:
+        click.echo(json.dumps({"id": key_id, "key": key}))
+    else:
+        click.echo(f"key {key_id}: {key}\n(shown once; keep it safe)")
+
+
+@apikey_group.command("revoke")
+@db_option
+@click.argument("key_id")
+def apikey_revoke(db: str | None, key_id: str) -> None:
+    """Revoke a key at once."""
+    database = _open(db)
+    with database.transaction() as session:
+        access.revoke_api_key(session, Actor("admin:cli", Role.ADMIN), key_id)
+    click.echo(f"revoked key {key_id}")
 
 
 @cli.group("verify")

@@ -251,3 +251,30 @@ class ManualAssessment(SQLModel, table=True):
     assessed_by: str = Field(max_length=200)
     assessed_on: dt.date
     note: str | None = Field(default=None, max_length=1000)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key of a principal. Only the SHA-256 of the secret is stored; the key itself
+    is shown once, when it is made."""
+
+    __tablename__ = "api_key"
+    id: str = Field(primary_key=True, max_length=16)
+    secret_sha256: str = Field(max_length=64)
+    role: str = Field(max_length=10)
+    builder_id: int | None = Field(default=None, foreign_key="builder.id")
+    name: str = Field(max_length=200)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a POST sent with an Idempotency-Key, written in the same
+    transaction as what the POST created, so a retry gets that answer and creates nothing."""
+
+    __tablename__ = "idempotency_record"
+    key: str = Field(primary_key=True, max_length=200)
+    principal: str = Field(primary_key=True, max_length=16)
+    request_sha256: str = Field(max_length=64)
+    status: int
+    body: str = Field(sa_type=Text)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

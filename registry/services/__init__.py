@@ -8,11 +8,13 @@ from registry.services.certificates import (
     certificate_view,
     find_certificate,
     issue_certificate,
+    issue_development,
     list_certificates,
     revoke_certificate,
 )
 from registry.services.endorsements import (
     approve_endorsement,
+    endorsement_status,
     reject_endorsement,
     request_endorsement,
 )
@@ -26,8 +28,10 @@ __all__ = [
     "approve_lease",
     "certificate_view",
     "complete_repairs",
+    "endorsement_status",
     "find_certificate",
     "issue_certificate",
+    "issue_development",
     "list_certificates",
     "record_inspection",
     "register_builder",

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from registry import areas, audit, eligibility, fields, maintenance, numbers, postal, validity
 from registry.actors import Actor, Role
-from registry.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from registry.inputs import CertificateInput, HouseInput
 from registry.kinds import (
     CertificateStatus,
@@ -81,7 +81,7 @@ def _house(
 
 
 def issue_certificate(
-    session: Session, actor: Actor, settings: Settings, data: CertificateInput
+    session: Session, actor: Actor, settings: Settings, data: CertificateInput, commit: bool = True
 ) -> Certificate:
     """Register the house and issue its certificate: eligibility, numbers, the first issue
     in the owner's name, the maintenance plan, the house history and the audit event."""
@@ -197,8 +197,35 @@ def issue_certificate(
             "plan": [d.due_date.isoformat() for d in plan],
         },
     )
-    session.commit()
+    if commit:
+        session.commit()
     return certificate
+
+
+def issue_development(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    items: list[CertificateInput],
+    commit: bool = True,
+) -> list[Certificate]:
+    """Issue certificates for many houses (a development's lots) in one transaction: all of
+    them, or, if any is refused, none; the error names the item (certificates[3].floor)."""
+    if not items:
+        raise InvalidInput("certificates", "give at least one certificate")
+    if len(items) > 500:
+        raise InvalidInput("certificates", f"at most 500 in one request; got {len(items)}")
+    issued = []
+    for index, item in enumerate(items):
+        try:
+            issued.append(issue_certificate(session, actor, settings, item, commit=False))
+        except InvalidInput as error:
+            raise type(error)(f"certificates[{index}].{error.field}", error.reason) from None
+        except DomainError as error:
+            raise type(error)(f"certificates[{index}]: {error.message}") from None
+    if commit:
+        session.commit()
+    return issued
 
 
 def find_certificate(

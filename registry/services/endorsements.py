@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import ScalarResult
 from sqlmodel import Session, col, select
@@ -251,3 +251,23 @@ def reject_endorsement(
     )
     session.commit()
     return endorsement
+
+
+def endorsement_status(session: Session, tracking_number: str) -> dict[str, Any]:
+    """Where an endorsement request stands, for whoever holds its tracking number: status,
+    dates and, once approved, the new issue's number; nothing personal."""
+    tracking_number = numbers.parse_lease_number(tracking_number, "tracking_number")
+    endorsement = session.exec(
+        select(Endorsement).where(Endorsement.tracking_number == tracking_number)
+    ).first()
+    if endorsement is None:
+        raise NotFound(f"no endorsement with tracking number {tracking_number}")
+    new_issue = session.get(Issue, endorsement.new_issue_id) if endorsement.new_issue_id else None
+    return {
+        "tracking_number": endorsement.tracking_number,
+        "status": endorsement.status,
+        "requested_on": endorsement.requested_on.isoformat(),
+        "decided_on": endorsement.decided_on.isoformat() if endorsement.decided_on else None,
+        "new_issue_number": new_issue.number if new_issue else None,
+        "version": endorsement.version,
+    }

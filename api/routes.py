@@ -1,0 +1,282 @@
+"""The registry's authenticated routes: builders, Institute staff and admins, by API key.
+Each route parses, authorises (the services check roles and builders), calls one service
+and answers; errors become problem+json in api/problems.py."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_201_CREATED
+
+from registry import access, documents, idempotency, services
+from registry.actors import Actor, Role
+from registry.database import Database
+from registry.errors import InvalidInput
+from registry.inputs import (
+    CertificateInput,
+    EndorsementInput,
+    InspectionInput,
+    LeaseApproval,
+    LeaseInput,
+)
+from registry.kinds import CertificateStatus, InspectionResult
+from registry.settings import Settings
+
+PDF = "application/pdf"
+
+
+@dataclasses.dataclass(frozen=True)
+class Development:
+    """A development's certificates, issued all or nothing."""
+
+    certificates: list[CertificateInput]
+
+
+@dataclasses.dataclass(frozen=True)
+class InspectionBody:
+    inspected_on: dt.date
+    inspector: str
+    result: InspectionResult
+    findings: str = ""
+    repairs: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    reason: str = ""
+    version: int | None = None
+
+
+def build(database: Database, settings: Settings) -> list[Any]:
+    """The route handlers over one database."""
+    makers: list[documents.DocumentMaker] = []
+
+    def maker() -> documents.DocumentMaker:
+        if not makers:
+            makers.append(documents.DocumentMaker(settings))
+        return makers[0]
+
+    def actor_of(request: Request[Any, Any, Any]) -> Actor:
+        header = request.headers.get("authorization", "")
+        key = (
+            header[7:]
+            if header.lower().startswith("bearer ")
+            else request.headers.get("x-api-key", "")
+        )
+        if key:
+            with database.reading() as session:
+                found = access.authenticate(session, key)
+            if found is not None:
+                return found
+        raise NotAuthorizedException("a valid API key is required (Authorization: Bearer …)")
+
+    def view(number: str, actor: Actor) -> dict[str, Any]:
+        with database.reading() as session:
+            return services.certificate_view(
+                session, settings, services.find_certificate(session, actor, number)
+            )
+
+    @post("/api/v1/certificates", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def issue(request: Request[Any, Any, Any], data: CertificateInput) -> dict[str, Any]:
+        """Register a house and issue its certificate."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            number = services.issue_certificate(session, actor, settings, data).number
+        return view(number, actor)
+
+    @post("/api/v1/developments/{name:str}/certificates", sync_to_thread=True)
+    def issue_development(
+        request: Request[Any, Any, Any], name: FromPath[str], data: Development
+    ) -> Response[Any]:
+        """Issue a whole development in one request, all or nothing. With an
+        Idempotency-Key header a retry returns the first answer and creates nothing."""
+        actor = actor_of(request)
+        items = [
+            dataclasses.replace(c, house=dataclasses.replace(c.house, development=name))
+            for c in data.certificates
+        ]
+        key = request.headers.get("idempotency-key")
+        digest = idempotency.request_hash("POST", request.url.path, msgspec.json.encode(data))
+        principal = actor.name.split(":", 1)[-1][:16]
+        with database.transaction() as session:
+            if key is not None:
+                first = idempotency.replay(session, principal, key, digest)
+                if first is not None:
+                    return Response(first[1], status_code=first[0])
+            issued = services.issue_development(session, actor, settings, items, commit=False)
+            body = {
+                "development": name,
+                "issued": len(issued),
+                "certificates": [c.number for c in issued],
+            }
+            if key is not None:
+                idempotency.remember(session, principal, key, digest, 201, body)
+            session.commit()
+        return Response(body, status_code=201)
+
+    @get("/api/v1/certificates", sync_to_thread=True)
+    def listing(
+        request: Request[Any, Any, Any],
+        status: FromQuery[CertificateStatus | None] = None,
+        development: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+        offset: FromQuery[int] = 0,
+    ) -> dict[str, Any]:
+        """The caller's certificates, a page at a time."""
+        actor = actor_of(request)
+        if not 1 <= limit <= 500 or offset < 0:
+            raise InvalidInput("limit", "limit is 1 to 500 and offset 0 or more")
+        with database.reading() as session:
+            rows = services.list_certificates(session, actor, settings, status, development)
+        return {
+            "total": len(rows),
+            "limit": limit,
+            "offset": offset,
+            "items": rows[offset : offset + limit],
+        }
+
+    @get("/api/v1/certificates/{number:str}/certificate.pdf", sync_to_thread=True, media_type=PDF)
+    def certificate_pdf(request: Request[Any, Any, Any], number: FromPath[str]) -> Response[bytes]:
+        """The signed certificate of the active issue."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            pdf, issue = documents.certificate_pdf(session, actor, maker(), number)
+        return Response(
+            pdf,
+            media_type=PDF,
+            headers={
+                "content-disposition": f'attachment; filename="certificate-{issue.number}.pdf"'
+            },
+        )
+
+    @post(
+        "/api/v1/certificates/{number:str}/inspections",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def inspect(
+        request: Request[Any, Any, Any], number: FromPath[str], data: InspectionBody
+    ) -> dict[str, Any]:
+        """Record an inspection (and the repairs it requires)."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            services.record_inspection(
+                session,
+                actor,
+                settings,
+                InspectionInput(certificate_number=number, **dataclasses.asdict(data)),
+            )
+        return view(number, actor)
+
+    @post("/api/v1/certificates/{number:str}/revoke", sync_to_thread=True)
+    def revoke(
+        request: Request[Any, Any, Any], number: FromPath[str], data: Decision
+    ) -> dict[str, Any]:
+        """Revoke a certificate with a reason (staff)."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            services.revoke_certificate(session, actor, settings, number, data.reason)
+        return view(number, actor)
+
+    @post("/api/v1/endorsements", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def request_endorsement(data: EndorsementInput) -> dict[str, Any]:
+        """An owner's endorsement request (public): answered with a tracking number."""
+        with database.transaction() as session:
+            endorsement = services.request_endorsement(
+                session, Actor("public", Role.PUBLIC), settings, data
+            )
+        return {
+            "tracking_number": endorsement.tracking_number,
+            "status": endorsement.status,
+            "version": endorsement.version,
+        }
+
+    @get("/api/v1/endorsements/{tracking:str}", sync_to_thread=True)
+    def endorsement_status(tracking: FromPath[str]) -> dict[str, Any]:
+        """Where a request stands (public; nothing personal)."""
+        with database.reading() as session:
+            found = services.endorsement_status(session, tracking)
+        return found
+
+    @post("/api/v1/endorsements/{tracking:str}/approve", sync_to_thread=True)
+    def approve_endorsement(
+        request: Request[Any, Any, Any], tracking: FromPath[str], data: Decision
+    ) -> dict[str, Any]:
+        """Approve (staff): the buyer's issue replaces the seller's in one transaction. Give
+        the version you read, so two approvals cannot both succeed."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            issue = services.approve_endorsement(
+                session, actor, settings, tracking, version=data.version
+            )
+        return {"tracking_number": tracking, "status": "approved", "issue_number": issue.number}
+
+    @post("/api/v1/endorsements/{tracking:str}/reject", sync_to_thread=True)
+    def reject_endorsement(
+        request: Request[Any, Any, Any], tracking: FromPath[str], data: Decision
+    ) -> dict[str, Any]:
+        actor = actor_of(request)
+        with database.transaction() as session:
+            services.reject_endorsement(
+                session, actor, settings, tracking, data.reason, version=data.version
+            )
+        return {"tracking_number": tracking, "status": "rejected"}
+
+    @post("/api/v1/leases", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def apply_lease(request: Request[Any, Any, Any], data: LeaseInput) -> dict[str, Any]:
+        """Record a lease application (staff)."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            application = services.apply_lease(session, actor, settings, data)
+        return {
+            "case_number": application.case_number,
+            "property_number": application.property_number,
+            "status": application.status,
+            "version": application.version,
+        }
+
+    @post("/api/v1/leases/{case:str}/approve", sync_to_thread=True)
+    def approve_lease(
+        request: Request[Any, Any, Any], case: FromPath[str], data: LeaseApproval
+    ) -> dict[str, Any]:
+        """Approve a lease (staff); the approval notice is then at …/notice.pdf."""
+        actor = actor_of(request)
+        if data.case_number != case:
+            raise InvalidInput("case_number", f"the body names {data.case_number}, the path {case}")
+        with database.transaction() as session:
+            application = services.approve_lease(session, actor, settings, data)
+        return {
+            "case_number": case,
+            "approval_number": application.approval_number,
+            "status": application.status,
+            "notice": f"/api/v1/leases/{case}/notice.pdf",
+        }
+
+    @get("/api/v1/leases/{case:str}/notice.pdf", sync_to_thread=True, media_type=PDF)
+    def notice_pdf(request: Request[Any, Any, Any], case: FromPath[str]) -> Response[bytes]:
+        actor = actor_of(request)
+        with database.reading() as session:
+            pdf = documents.notice_pdf(session, actor, maker(), case)
+        return Response(pdf, media_type=PDF)
+
+    return [
+        issue,
+        issue_development,
+        listing,
+        certificate_pdf,
+        inspect,
+        revoke,
+        request_endorsement,
+        endorsement_status,
+        approve_endorsement,
+        reject_endorsement,
+        apply_lease,
+        approve_lease,
+        notice_pdf,
+    ]

@@ -1,0 +1,248 @@
+"""The registry over HTTP with API keys: a builder's day, staff approvals, idempotent bulk
+issuance, optimistic concurrency, and who may do what."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from registry import access
+from registry.actors import Role
+from registry.models import ApiKey, Certificate
+from tests import factories as f
+from tests import pdf as look
+
+pytestmark = pytest.mark.usefixtures("parties")
+
+
+def _key(db, role, builder=None):
+    with db.transaction() as session:
+        return access.create_api_key(session, f.ADMIN, role, builder)[1]
+
+
+@pytest.fixture
+def client(maker):
+    with TestClient(create_app(maker.settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keys(db):
+    return {
+        "builder": {"authorization": f"Bearer {_key(db, Role.BUILDER, f.BUILDER)}"},
+        "other": {"authorization": f"Bearer {_key(db, Role.BUILDER, f.OTHER_BUILDER)}"},
+        "staff": {"authorization": f"Bearer {_key(db, Role.STAFF)}"},
+        "admin": {"authorization": f"Bearer {_key(db, Role.ADMIN)}"},
+        "none": {},
+        "bad": {"authorization": "Bearer ksr_000000000000_nope"},
+    }
+
+
+def _body(**changes):
+    return json.loads(msgspec.json.encode(f.certificate(**changes)))
+
+
+def _lots(count):
+    return [_body(house=f.house(lot=f"{n:02d}")) for n in range(1, count + 1)]
+
+
+def test_a_builders_day(db, settings, client, keys):
+    # Register a development and issue its 12 certificates in one request.
+    response = client.post(
+        "/api/v1/developments/桑名和泉/certificates",
+        json={"certificates": _lots(12)},
+        headers=keys["builder"],
+    )
+    assert response.status_code == 201, response.text
+    numbers = response.json()["certificates"]
+    assert len(numbers) == 12 and len(set(numbers)) == 12
+    # List them, a page at a time.
+    page = client.get(
+        "/api/v1/certificates",
+        params={"development": "桑名和泉", "limit": 5},
+        headers=keys["builder"],
+    ).json()
+    assert (page["total"], len(page["items"])) == (12, 5)
+    # Download a signed PDF.
+    pdf = client.get(f"/api/v1/certificates/{numbers[0]}/certificate.pdf", headers=keys["builder"])
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert "Signature is Valid" in look.poppler("pdfsig", pdf.content)
+    # Record an inspection: the standing is restored.
+    before = client.get("/api/v1/certificates", params={"limit": 1}, headers=keys["builder"])
+    assert before.json()["items"][0]["standing"] == "overdue"
+    done = client.post(
+        f"/api/v1/certificates/{numbers[0]}/inspections",
+        headers=keys["builder"],
+        json={"inspected_on": "2026-11-01", "inspector": "検査員 大野", "result": "passed"},
+    )
+    assert done.status_code == 201 and done.json()["standing"] == "up_to_date"
+
+
+def test_staff_approve_an_endorsement_and_a_lease(db, settings, client, keys):
+    number = f.issue(db, settings)
+    request = client.post(
+        "/api/v1/endorsements", json=json.loads(msgspec.json.encode(f.endorsement(number)))
+    )
+    assert request.status_code == 201
+    tracking, version = request.json()["tracking_number"], request.json()["version"]
+    assert client.get(f"/api/v1/endorsements/{tracking}").json()["status"] == "pending"
+    approved = client.post(
+        f"/api/v1/endorsements/{tracking}/approve", json={"version": version}, headers=keys["staff"]
+    )
+    assert approved.status_code == 201, approved.text
+    again = client.post(
+        f"/api/v1/endorsements/{tracking}/approve", json={"version": version}, headers=keys["staff"]
+    )
+    assert again.status_code == 409  # the second of two approvals fails
+    status = client.get(f"/api/v1/endorsements/{tracking}").json()
+    assert (
+        status["status"] == "approved"
+        and status["new_issue_number"] == approved.json()["issue_number"]
+    )
+
+    lease = client.post(
+        "/api/v1/leases",
+        headers=keys["staff"],
+        json={
+            "certificate_number": number,
+            "hlp_code": f.HLP,
+            "contract_form": "fixed_period",
+            "planned_move_out": "2027-06-01",
+            "lease_years": 15,
+            "applied_on": "2026-11-01",
+            "assessed_lower": 88000,
+            "assessed_upper": 98000,
+        },
+    )
+    assert lease.status_code == 201, lease.text
+    case = lease.json()["case_number"]
+    decided = client.post(
+        f"/api/v1/leases/{case}/approve",
+        headers=keys["staff"],
+        json={
+            "case_number": case,
+            "effective_date": "2027-06-01",
+            "decided_rent": 95000,
+            "decided_on": "2026-11-20",
+        },
+    )
+    assert decided.status_code == 201, decided.text
+    notice = client.get(decided.json()["notice"], headers=keys["staff"])
+    assert notice.headers["content-type"] == "application/pdf"
+    assert "承認（決定）通知書" in look.text(notice.content)
+
+
+def test_bulk_issuance_is_all_or_nothing_and_idempotent(db, client, keys):
+    lots = _lots(5)
+    lots[3]["floor"] = 99_000  # above the area's ¥50,000 limit
+    refused = client.post(
+        "/api/v1/developments/D/certificates", json={"certificates": lots}, headers=keys["builder"]
+    )
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "certificates[3].floor"
+    assert f.count(db, Certificate) == 0
+    headers = {**keys["builder"], "idempotency-key": "dev-D-1"}
+    first = client.post(
+        "/api/v1/developments/D/certificates", json={"certificates": _lots(5)}, headers=headers
+    )
+    retry = client.post(
+        "/api/v1/developments/D/certificates", json={"certificates": _lots(5)}, headers=headers
+    )
+    assert first.status_code == retry.status_code == 201
+    assert first.json() == retry.json()
+    assert f.count(db, Certificate) == 5
+    other = client.post(
+        "/api/v1/developments/D/certificates", json={"certificates": _lots(2)}, headers=headers
+    )
+    assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key"
+
+
+def _routes(number):
+    return [
+        ("POST", "/api/v1/certificates", _body(house=f.house(lot="99"))),
+        ("GET", "/api/v1/certificates", None),
+        ("GET", f"/api/v1/certificates/{number}/certificate.pdf", None),
+        (
+            "POST",
+            f"/api/v1/certificates/{number}/inspections",
+            {"inspected_on": "2026-11-01", "inspector": "x", "result": "passed"},
+        ),
+        (
+            "POST",
+            "/api/v1/leases",
+            {
+                "certificate_number": number,
+                "hlp_code": f.HLP,
+                "contract_form": "lifetime",
+                "planned_move_out": "2027-06-01",
+                "applied_on": "2026-11-01",
+            },
+        ),
+        ("POST", f"/api/v1/certificates/{number}/revoke", {"reason": "test"}),
+    ]
+
+
+# role → expected status per route above (None: success, any 2xx)
+TABLE = {
+    "builder": [None, None, None, None, 403, 403],
+    "other": [403, "empty", 404, 404, 403, 403],
+    "staff": [None, None, None, None, None, None],
+    "admin": [403, None, None, 403, 403, 403],
+    "none": [401, 401, 401, 401, 401, 401],
+    "bad": [401, 401, 401, 401, 401, 401],
+}
+
+
+@pytest.mark.parametrize("role", list(TABLE))
+def test_authorization_table(db, settings, client, keys, role):
+    number = f.issue(db, settings)
+    missing = "A0020000022015000001"  # another builder's series, never issued
+    for (method, path, body), expected in zip(_routes(number), TABLE[role], strict=True):
+        response = client.request(method, path, json=body, headers=keys[role])
+        where = (role, method, path, response.status_code, response.text[:200])
+        if expected is None:
+            assert 200 <= response.status_code < 300, where
+        elif expected == "empty":
+            assert response.status_code == 200 and response.json()["total"] == 0, where
+        else:
+            assert response.status_code == expected, where
+            assert response.headers["content-type"].startswith("application/problem+json"), where
+        if role == "other" and expected == 404:
+            # Another builder's certificate answers exactly like one that does not exist.
+            ghost = client.request(
+                method, path.replace(number, missing), json=body, headers=keys[role]
+            )
+            assert (ghost.status_code, ghost.json()["detail"].replace(missing, "N")) == (
+                response.status_code,
+                response.json()["detail"].replace(number, "N"),
+            ), where
+
+
+def test_apikey_cli_prints_id_and_key_once(db, settings, capsys):
+    from api.cli import main
+
+    code = main(
+        [
+            "apikey",
+            "create",
+            "--role",
+            "builder",
+            "--builder",
+            f.BUILDER,
+            "--json",
+            "--db",
+            settings.database_url,
+        ]
+    )
+    created = json.loads(capsys.readouterr().out)
+    assert code == 0 and created["key"].startswith(f"ksr_{created['id']}_")
+    with db.reading() as session:
+        actor = access.authenticate(session, created["key"])
+        assert actor is not None and actor.builder_code == f.BUILDER
+        assert access.authenticate(session, created["key"][:-1] + "x") is None
+        stored = session.get(ApiKey, created["id"])
+        assert stored is not None and created["key"].split("_", 2)[2] not in stored.secret_sha256

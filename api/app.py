@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
+import anyio
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
 from litestar.middleware import DefineMiddleware
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
@@ -84,14 +84,7 @@ def create_app(settings: Settings) -> Litestar:
             return problem(404, verification.INVALID_MANUAL)
         return answer
 
-    @post("/api/v1/verify/pdf", sync_to_thread=True, request_max_body_size=MAX_UPLOAD + 65536)
-    def verify_upload(
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
-    ) -> Any:
-        """A PDF a bank was sent: signature, QR payload, printed numbers, registry state."""
-        content = data.file.read(MAX_UPLOAD + 1)
-        if len(content) > MAX_UPLOAD:
-            return problem(413, "the PDF is larger than 10 MB", field="file")
+    def check_pdf(content: bytes) -> dict[str, Any]:
         ring = keys.get()
         offline = verify_pdf(content, ring, root.read_bytes(), settings.current_date())
         if offline.payload is None or offline.status == "invalid":
@@ -99,6 +92,23 @@ def create_app(settings: Settings) -> Litestar:
         with database.reading() as session:
             answer = verification.by_payload(session, settings, ring, offline.payload)
         return {**answer, "payload": offline.payload}
+
+    @post("/api/v1/verify/pdf", request_max_body_size=MAX_UPLOAD + 65536)
+    async def verify_upload(request: Request[Any, Any, Any]) -> Any:
+        """A PDF a bank was sent (multipart/form-data, the file in a part named `data`, up
+        to 10 MB): signature, QR payload, printed numbers and the registry's state."""
+        # The form is read by hand: Litestar's UploadFile parameter raised (a 500) when a
+        # form came without any file part.
+        form = await request.form()
+        upload = form.get("data")
+        if not isinstance(upload, UploadFile):
+            return problem(
+                422, "send the PDF as a multipart/form-data file part named data", field="data"
+            )
+        content = await upload.read(MAX_UPLOAD + 1)
+        if len(content) > MAX_UPLOAD:
+            return problem(413, "the PDF is larger than 10 MB", field="data")
+        return await anyio.to_thread.run_sync(check_pdf, content)
 
     @get("/api/v1/keys", sync_to_thread=False)
     def public_keys() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Request, Response
@@ -10,6 +11,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 
+LOG = logging.getLogger("kaseru.api")
 STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 422}
 TITLES = {
     404: "Not found",
@@ -50,7 +52,9 @@ def http_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str
     return problem(error.status_code, str(error.detail), **extra)
 
 
-def internal_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    # A bug: the client gets a plain problem, the log gets the traceback.
+    LOG.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "the registry could not answer; try again")
 
 

@@ -78,7 +78,7 @@ def _issue_by_code(
     for candidate in [*issues, *([None] * max(0, 3 - len(issues)))]:
         issue_number = candidate.number if candidate else "0000000000"
         expected = _normal_code(verification_code(settings.code_secret, number, issue_number))
-        if hmac.compare_digest(expected, wanted) and candidate is not None:
+        if hmac.compare_digest(expected.encode(), wanted.encode()) and candidate is not None:
             found = candidate
     if certificate is None or found is None:
         return None

@@ -30,8 +30,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-run: $(STAMP)  ## the main job: build the demo registry on the embedded SQLite database
+run: $(STAMP)  ## the main job: build the demo registry, then serve it on 127.0.0.1:8000
 	$(BIN)/kaseru demo
+	$(BIN)/kaseru serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) system  ## the whole suite on SQLite
 	$(BIN)/pytest -q

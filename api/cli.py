@@ -130,6 +130,7 @@ def demo_command(db: str | None, out: Path | None) -> None:
         f"wrote {out / 'certificates.json'} and {len(written)} signed documents in {out}/: "
         + ", ".join(sorted({p.name.split("-")[0] + "-*.pdf" for p in written}))
     )
+    click.echo(f"verify lot 01's certificate: {demo.verification_url(database, settings)}")
 
 
 cli.add_command(calc)

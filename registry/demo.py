@@ -366,3 +366,15 @@ def write_documents(db: Database, settings: Settings, out: Path) -> list[Path]:
         pdf = documents.guarantee_pdf(session, STAFF, maker, DEVELOPMENT)
         written.append(documents.write(out / "guarantee-development.pdf", pdf))
     return written
+
+
+def verification_url(db: Database, settings: Settings) -> str:
+    """The link in the QR code of the first lot's certificate, to open in a browser."""
+    from registry import documents
+    from registry.services.certificates import active_issue
+
+    maker = documents.DocumentMaker(settings)
+    with db.reading() as session:
+        certificate = services.find_certificate(session, STAFF, demo_numbers(db)[0])
+        text = maker.payload(certificate, active_issue(session, certificate))
+    return f"{settings.public_url}/v/{text}"

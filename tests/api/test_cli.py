@@ -37,6 +37,8 @@ def test_demo_prints_the_summary(demo, tmp_path, capsys):
     assert "11 up to date, 1 due, 3 overdue" in demo
     assert "1 endorsement approved" in demo
     assert "audit chain: 48 events, intact" in demo
+    url = next(line for line in demo.splitlines() if line.startswith("verify lot 01"))
+    assert "http://127.0.0.1:8000/v/" in url
     rows = json.loads((tmp_path / "out" / "certificates.json").read_text())
     assert len(rows) == 15
     written = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))

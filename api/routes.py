@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from registry import access, documents, idempotency, services
@@ -45,6 +45,12 @@ class InspectionBody:
     result: InspectionResult
     findings: str = ""
     repairs: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Repairs:
+    completed_on: dt.date
+    description: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,7 +89,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
             )
 
     @post("/api/v1/certificates", status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def issue(request: Request[Any, Any, Any], data: CertificateInput) -> dict[str, Any]:
+    def issue(request: Request[Any, Any, Any], data: JSONBody[CertificateInput]) -> dict[str, Any]:
         """Register a house and issue its certificate."""
         actor = actor_of(request)
         with database.transaction() as session:
@@ -92,7 +98,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
 
     @post("/api/v1/developments/{name:str}/certificates", sync_to_thread=True)
     def issue_development(
-        request: Request[Any, Any, Any], name: FromPath[str], data: Development
+        request: Request[Any, Any, Any], name: FromPath[str], data: JSONBody[Development]
     ) -> Response[Any]:
         """Issue a whole development in one request, all or nothing. With an
         Idempotency-Key header a retry returns the first answer and creates nothing."""
@@ -161,7 +167,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
         sync_to_thread=True,
     )
     def inspect(
-        request: Request[Any, Any, Any], number: FromPath[str], data: InspectionBody
+        request: Request[Any, Any, Any], number: FromPath[str], data: JSONBody[InspectionBody]
     ) -> dict[str, Any]:
         """Record an inspection (and the repairs it requires)."""
         actor = actor_of(request)
@@ -174,9 +180,47 @@ def build(database: Database, settings: Settings) -> list[Any]:
             )
         return view(number, actor)
 
+    @post(
+        "/api/v1/certificates/{number:str}/repairs",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def repairs(
+        request: Request[Any, Any, Any], number: FromPath[str], data: JSONBody[Repairs]
+    ) -> dict[str, Any]:
+        """Record that the repairs an inspection required are finished (with a history entry)."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            services.complete_repairs(
+                session, actor, settings, number, data.completed_on, data.description
+            )
+        return view(number, actor)
+
+    @get("/api/v1/inspections/due", sync_to_thread=True)
+    def due(
+        request: Request[Any, Any, Any], before: FromQuery[dt.date | None] = None
+    ) -> dict[str, Any]:
+        """Upcoming and overdue inspections of the caller's certificates."""
+        actor = actor_of(request)
+        with database.reading() as session:
+            rows = services.due_inspections(session, actor, settings, before)
+        return {"total": len(rows), "items": rows}
+
+    @get("/api/v1/developments/{name:str}/guarantee.pdf", sync_to_thread=True, media_type=PDF)
+    def guarantee(
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        market_rent: FromQuery[int | None] = None,
+    ) -> Response[bytes]:
+        """The marketing guarantee flyer of a development (its builder, or staff)."""
+        actor = actor_of(request)
+        with database.reading() as session:
+            pdf = documents.guarantee_pdf(session, actor, maker(), name, market_rent)
+        return Response(pdf, media_type=PDF)
+
     @post("/api/v1/certificates/{number:str}/revoke", sync_to_thread=True)
     def revoke(
-        request: Request[Any, Any, Any], number: FromPath[str], data: Decision
+        request: Request[Any, Any, Any], number: FromPath[str], data: JSONBody[Decision]
     ) -> dict[str, Any]:
         """Revoke a certificate with a reason (staff)."""
         actor = actor_of(request)
@@ -185,7 +229,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
         return view(number, actor)
 
     @post("/api/v1/endorsements", status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def request_endorsement(data: EndorsementInput) -> dict[str, Any]:
+    def request_endorsement(data: JSONBody[EndorsementInput]) -> dict[str, Any]:
         """An owner's endorsement request (public): answered with a tracking number."""
         with database.transaction() as session:
             endorsement = services.request_endorsement(
@@ -206,7 +250,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
 
     @post("/api/v1/endorsements/{tracking:str}/approve", sync_to_thread=True)
     def approve_endorsement(
-        request: Request[Any, Any, Any], tracking: FromPath[str], data: Decision
+        request: Request[Any, Any, Any], tracking: FromPath[str], data: JSONBody[Decision]
     ) -> dict[str, Any]:
         """Approve (staff): the buyer's issue replaces the seller's in one transaction. Give
         the version you read, so two approvals cannot both succeed."""
@@ -219,7 +263,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
 
     @post("/api/v1/endorsements/{tracking:str}/reject", sync_to_thread=True)
     def reject_endorsement(
-        request: Request[Any, Any, Any], tracking: FromPath[str], data: Decision
+        request: Request[Any, Any, Any], tracking: FromPath[str], data: JSONBody[Decision]
     ) -> dict[str, Any]:
         actor = actor_of(request)
         with database.transaction() as session:
@@ -229,7 +273,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
         return {"tracking_number": tracking, "status": "rejected"}
 
     @post("/api/v1/leases", status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def apply_lease(request: Request[Any, Any, Any], data: LeaseInput) -> dict[str, Any]:
+    def apply_lease(request: Request[Any, Any, Any], data: JSONBody[LeaseInput]) -> dict[str, Any]:
         """Record a lease application (staff)."""
         actor = actor_of(request)
         with database.transaction() as session:
@@ -243,7 +287,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
 
     @post("/api/v1/leases/{case:str}/approve", sync_to_thread=True)
     def approve_lease(
-        request: Request[Any, Any, Any], case: FromPath[str], data: LeaseApproval
+        request: Request[Any, Any, Any], case: FromPath[str], data: JSONBody[LeaseApproval]
     ) -> dict[str, Any]:
         """Approve a lease (staff); the approval notice is then at …/notice.pdf."""
         actor = actor_of(request)
@@ -271,6 +315,9 @@ def build(database: Database, settings: Settings) -> list[Any]:
         listing,
         certificate_pdf,
         inspect,
+        repairs,
+        due,
+        guarantee,
         revoke,
         request_endorsement,
         endorsement_status,

@@ -18,7 +18,7 @@ from registry.services.endorsements import (
     reject_endorsement,
     request_endorsement,
 )
-from registry.services.inspections import complete_repairs, record_inspection
+from registry.services.inspections import complete_repairs, due_inspections, record_inspection
 from registry.services.leases import apply_lease, approve_lease, reject_lease
 from registry.services.parties import register_builder, register_hlp
 
@@ -28,6 +28,7 @@ __all__ = [
     "approve_lease",
     "certificate_view",
     "complete_repairs",
+    "due_inspections",
     "endorsement_status",
     "find_certificate",
     "issue_certificate",

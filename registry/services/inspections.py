@@ -148,3 +148,47 @@ def complete_repairs(
     )
     session.commit()
     return inspection
+
+
+def due_inspections(
+    session: Session, actor: Actor, settings: Settings, before: dt.date | None = None
+) -> list[dict[str, str | None]]:
+    """Open inspection dates up to `before` (default: today plus the due window) of the
+    certificates the actor may see, oldest first, with each certificate's standing."""
+    from registry.models import Builder, House
+
+    actor.require(Role.BUILDER, Role.STAFF)
+    today = settings.current_date()
+    before = before or today + dt.timedelta(days=settings.due_window_days)
+    query = (
+        select(PlanEntry, Certificate, House, Builder)
+        .join(Certificate, col(Certificate.id) == PlanEntry.certificate_id)
+        .join(House, col(House.id) == Certificate.house_id)
+        .join(Builder, col(Builder.id) == House.builder_id)
+        .where(
+            col(PlanEntry.inspection_id).is_(None),
+            col(PlanEntry.due_date) <= before,
+            col(Certificate.revoked_on).is_(None),
+            col(Certificate.valid_until) >= today,
+        )
+        .order_by(col(PlanEntry.due_date), col(Certificate.number))
+    )
+    if actor.role is Role.BUILDER:
+        query = query.where(Builder.code == actor.builder_code)
+    rows = []
+    for entry, certificate, house, _builder in session.exec(query).all():
+        report = maintenance.standing(
+            [entry.due_date], today, settings.due_window_days, settings.grace_days
+        )
+        rows.append(
+            {
+                "number": certificate.number,
+                "due_date": entry.due_date.isoformat(),
+                "label": entry.label,
+                "standing": report.standing.value,
+                "address": house.address,
+                "development": house.development,
+                "lot": house.lot,
+            }
+        )
+    return rows

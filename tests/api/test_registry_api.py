@@ -246,3 +246,42 @@ def test_apikey_cli_prints_id_and_key_once(db, settings, capsys):
         assert access.authenticate(session, created["key"][:-1] + "x") is None
         stored = session.get(ApiKey, created["id"])
         assert stored is not None and created["key"].split("_", 2)[2] not in stored.secret_sha256
+
+
+def test_due_inspections_repairs_and_the_flyer_over_http(db, settings, client, keys):
+    first = f.issue(db, settings)
+    f.issue(db, settings, house=f.house(lot="02"))
+    f.issue(db, settings, house=f.house(lot="03", builder_code=f.OTHER_BUILDER), actor=f.STAFF)
+    due = client.get("/api/v1/inspections/due", headers=keys["builder"]).json()
+    assert due["total"] == 2  # the other builder's lot is not listed
+    assert {i["standing"] for i in due["items"]} == {"overdue"}
+    assert (
+        client.get(
+            "/api/v1/inspections/due", params={"before": "2020-01-01"}, headers=keys["builder"]
+        ).json()["total"]
+        == 0
+    )
+    client.post(
+        f"/api/v1/certificates/{first}/inspections",
+        headers=keys["builder"],
+        json={
+            "inspected_on": "2026-11-01",
+            "inspector": "大野",
+            "result": "repairs_required",
+            "repairs": "屋根防水",
+        },
+    )
+    fixed = client.post(
+        f"/api/v1/certificates/{first}/repairs",
+        headers=keys["builder"],
+        json={"completed_on": "2026-11-10", "description": "防水工事完了"},
+    )
+    assert fixed.status_code == 201
+    assert fixed.json()["inspections"][0]["repairs_completed_on"] == "2026-11-10"
+    flyer = client.get("/api/v1/developments/テスト分譲地/guarantee.pdf", headers=keys["builder"])
+    assert flyer.headers["content-type"] == "application/pdf"
+    assert "毎月金45,000円以上" in look.text(flyer.content)
+    hidden = client.get("/api/v1/developments/テスト分譲地/guarantee.pdf", headers=keys["other"])
+    assert hidden.status_code == 200  # a builder with a lot in the development may ask
+    nowhere = client.get("/api/v1/developments/どこにもない/guarantee.pdf", headers=keys["builder"])
+    assert nowhere.status_code == 404

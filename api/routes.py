@@ -14,7 +14,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from registry import access, documents, idempotency, services
+from registry import access, areas, documents, idempotency, services
 from registry.actors import Actor, Role
 from registry.database import Database
 from registry.errors import InvalidInput
@@ -51,6 +51,13 @@ class InspectionBody:
 class Repairs:
     completed_on: dt.date
     description: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AreaFile:
+    """An area file's text: lines of postal_code,category."""
+
+    csv: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -302,6 +309,57 @@ def build(database: Database, settings: Settings) -> list[Any]:
             "notice": f"/api/v1/leases/{case}/notice.pdf",
         }
 
+    @post("/api/v1/leases/{case:str}/reject", sync_to_thread=True)
+    def reject_lease(
+        request: Request[Any, Any, Any], case: FromPath[str], data: JSONBody[Decision]
+    ) -> dict[str, Any]:
+        """Reject a lease application with a reason (staff)."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            application = services.reject_lease(
+                session, actor, settings, case, data.reason, version=data.version
+            )
+        return {"case_number": case, "status": application.status}
+
+    @post("/api/v1/areas", sync_to_thread=True)
+    def import_areas(
+        request: Request[Any, Any, Any], data: JSONBody[AreaFile], skip_bad: FromQuery[bool] = False
+    ) -> Response[Any]:
+        """Load area assessments (CSV text postal_code,category); one bad row loads nothing
+        unless skip_bad, and every bad row is named with its line (staff)."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            report = areas.import_areas(session, actor, data.csv.encode(), skip_bad)
+        body = {
+            "rows": report.rows,
+            "loaded": report.loaded,
+            "categories": report.categories,
+            "rejected": [{"line": line, "reason": reason} for line, reason in report.rejected],
+            "rejected_count": report.rejected_count,
+        }
+        if report.rejected_count and not skip_bad:
+            return Response(
+                {
+                    **body,
+                    "type": "about:blank",
+                    "title": "Invalid input",
+                    "status": 422,
+                    "detail": f"{report.rejected_count} bad rows; nothing was loaded",
+                    "field": "csv",
+                },
+                status_code=422,
+                media_type="application/problem+json",
+            )
+        return Response(body, status_code=201)
+
+    @post("/api/v1/apikeys/{key_id:str}/revoke", sync_to_thread=True)
+    def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> dict[str, Any]:
+        """Revoke an API key at once (admin)."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            access.revoke_api_key(session, actor, key_id)
+        return {"id": key_id, "revoked": True}
+
     @get("/api/v1/leases/{case:str}/notice.pdf", sync_to_thread=True, media_type=PDF)
     def notice_pdf(request: Request[Any, Any, Any], case: FromPath[str]) -> Response[bytes]:
         actor = actor_of(request)
@@ -325,5 +383,8 @@ def build(database: Database, settings: Settings) -> list[Any]:
         reject_endorsement,
         apply_lease,
         approve_lease,
+        reject_lease,
+        import_areas,
+        revoke_key,
         notice_pdf,
     ]

@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from registry import access
+from registry import access, services
 from registry.actors import Role
 from registry.models import ApiKey, Certificate
 from tests import factories as f
@@ -161,47 +161,65 @@ def test_bulk_issuance_is_all_or_nothing_and_idempotent(db, client, keys):
     assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key"
 
 
-def _routes(number):
+def _routes(number, tracking):
+    inspection = {
+        "inspected_on": "2026-11-01",
+        "inspector": "x",
+        "result": "repairs_required",
+        "repairs": "屋根防水",
+    }
+    lease = {
+        "certificate_number": number,
+        "hlp_code": f.HLP,
+        "contract_form": "lifetime",
+        "planned_move_out": "2027-06-01",
+        "applied_on": "2026-11-01",
+    }
     return [
         ("POST", "/api/v1/certificates", _body(house=f.house(lot="99"))),
+        (
+            "POST",
+            "/api/v1/developments/D/certificates",
+            {"certificates": [_body(house=f.house(lot="98"))]},
+        ),
         ("GET", "/api/v1/certificates", None),
         ("GET", f"/api/v1/certificates/{number}/certificate.pdf", None),
+        ("POST", f"/api/v1/certificates/{number}/inspections", inspection),
         (
             "POST",
-            f"/api/v1/certificates/{number}/inspections",
-            {"inspected_on": "2026-11-01", "inspector": "x", "result": "passed"},
+            f"/api/v1/certificates/{number}/repairs",
+            {"completed_on": "2026-11-10", "description": "防水工事完了"},
         ),
-        (
-            "POST",
-            "/api/v1/leases",
-            {
-                "certificate_number": number,
-                "hlp_code": f.HLP,
-                "contract_form": "lifetime",
-                "planned_move_out": "2027-06-01",
-                "applied_on": "2026-11-01",
-            },
-        ),
+        ("GET", "/api/v1/inspections/due", None),
+        ("GET", "/api/v1/developments/テスト分譲地/guarantee.pdf", None),
+        ("POST", "/api/v1/leases", lease),
+        ("POST", f"/api/v1/endorsements/{tracking}/approve", {"version": 1}),
         ("POST", f"/api/v1/certificates/{number}/revoke", {"reason": "test"}),
     ]
 
 
-# role → expected status per route above (None: success, any 2xx)
+# role → expected answer per route above: None for success (2xx), "empty" for a list with
+# nothing in it, else the status code of the refusal.
 TABLE = {
-    "builder": [None, None, None, None, 403, 403],
-    "other": [403, "empty", 404, 404, 403, 403],
-    "staff": [None, None, None, None, None, None],
-    "admin": [403, None, None, 403, 403, 403],
-    "none": [401, 401, 401, 401, 401, 401],
-    "bad": [401, 401, 401, 401, 401, 401],
+    "builder": [None, None, None, None, None, None, None, None, 403, 403, 403],
+    "other": [403, 403, "empty", 404, 404, 404, "empty", 404, 403, 403, 403],
+    "staff": [None, None, None, None, None, None, None, None, None, None, None],
+    "admin": [403, 403, None, None, 403, 403, 403, 403, 403, 403, 403],
+    "none": [401] * 11,
+    "bad": [401] * 11,
 }
 
 
 @pytest.mark.parametrize("role", list(TABLE))
 def test_authorization_table(db, settings, client, keys, role):
     number = f.issue(db, settings)
+    with db.transaction() as session:
+        tracking = services.request_endorsement(
+            session, f.PUBLIC, settings, f.endorsement(number)
+        ).tracking_number
     missing = "A0020000022015000001"  # another builder's series, never issued
-    for (method, path, body), expected in zip(_routes(number), TABLE[role], strict=True):
+    routes = _routes(number, tracking)
+    for (method, path, body), expected in zip(routes, TABLE[role], strict=True):
         response = client.request(method, path, json=body, headers=keys[role])
         where = (role, method, path, response.status_code, response.text[:200])
         if expected is None:
@@ -285,3 +303,43 @@ def test_due_inspections_repairs_and_the_flyer_over_http(db, settings, client, k
     assert hidden.status_code == 200  # a builder with a lot in the development may ask
     nowhere = client.get("/api/v1/developments/どこにもない/guarantee.pdf", headers=keys["builder"])
     assert nowhere.status_code == 404
+
+
+def test_staff_import_areas_reject_leases_and_admins_revoke_keys(db, settings, client, keys):
+    bad = client.post(
+        "/api/v1/areas",
+        headers=keys["staff"],
+        json={"csv": "postal_code,category\n1000001,70000\n0000000,50000\n"},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["rejected"] == [{"line": 3, "reason": "postal code 000-0000 does not exist"}]
+    good = client.post("/api/v1/areas", headers=keys["staff"], json={"csv": "1000001,70000\n"})
+    assert good.status_code == 201 and good.json()["loaded"] == 1
+    assert (
+        client.post(
+            "/api/v1/areas", headers=keys["builder"], json={"csv": "1000001,70000\n"}
+        ).status_code
+        == 403
+    )
+
+    number = f.issue(db, settings)
+    case = client.post(
+        "/api/v1/leases",
+        headers=keys["staff"],
+        json={
+            "certificate_number": number,
+            "hlp_code": f.HLP,
+            "contract_form": "lifetime",
+            "planned_move_out": "2027-06-01",
+            "applied_on": "2026-11-01",
+        },
+    ).json()["case_number"]
+    rejected = client.post(
+        f"/api/v1/leases/{case}/reject", headers=keys["staff"], json={"reason": "書類不備"}
+    )
+    assert rejected.json()["status"] == "rejected"
+
+    key_id = keys["builder"]["authorization"].split("_")[1]
+    assert client.post(f"/api/v1/apikeys/{key_id}/revoke", headers=keys["staff"]).status_code == 403
+    assert client.post(f"/api/v1/apikeys/{key_id}/revoke", headers=keys["admin"]).status_code == 201
+    assert client.get("/api/v1/certificates", headers=keys["builder"]).status_code == 401

@@ -455,6 +455,15 @@ def apikey_revoke(db: str | None, key_id: str) -> None:
     click.echo(f"revoked key {key_id}")
 
 
+keys_option = click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Public key set (default: $KASERU_HOME/keys/keyring.json).",
+)
+
+
 @cli.group("verify")
 def verify_group() -> None:
     """Check a certificate offline, with the public keys only (exit 0 valid, 1 not)."""
@@ -462,13 +471,7 @@ def verify_group() -> None:
 
 @verify_group.command("qr")
 @click.argument("text")
-@click.option(
-    "--keys",
-    "keys_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Public key set (default: $KASERU_HOME/keys/keyring.json).",
-)
+@keys_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def verify_qr(text: str, keys_path: Path | None, as_json: bool) -> None:
     """A QR payload or its URL; `-` reads one per line from standard input."""
@@ -498,13 +501,7 @@ def verify_qr(text: str, keys_path: Path | None, as_json: bool) -> None:
 
 @verify_group.command("pdf")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--keys",
-    "keys_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Public key set (default: $KASERU_HOME/keys/keyring.json).",
-)
+@keys_option
 @click.option(
     "--root",
     "root_path",

@@ -5,24 +5,29 @@ checks the rules, writes the rows and their audit events and commits once.
 """
 
 from registry.services.certificates import (
+    Page,
     certificate_view,
     find_certificate,
+    house_history,
     issue_certificate,
     issue_development,
     list_certificates,
+    page_certificates,
     revoke_certificate,
 )
 from registry.services.endorsements import (
     approve_endorsement,
     endorsement_status,
+    list_endorsements,
     reject_endorsement,
     request_endorsement,
 )
 from registry.services.inspections import complete_repairs, due_inspections, record_inspection
-from registry.services.leases import apply_lease, approve_lease, reject_lease
+from registry.services.leases import apply_lease, approve_lease, list_leases, reject_lease
 from registry.services.parties import register_builder, register_hlp
 
 __all__ = [
+    "Page",
     "apply_lease",
     "approve_endorsement",
     "approve_lease",
@@ -31,9 +36,13 @@ __all__ = [
     "due_inspections",
     "endorsement_status",
     "find_certificate",
+    "house_history",
     "issue_certificate",
     "issue_development",
     "list_certificates",
+    "list_endorsements",
+    "list_leases",
+    "page_certificates",
     "record_inspection",
     "register_builder",
     "register_hlp",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Row, Select, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from registry import areas, audit, eligibility, fields, maintenance, numbers, postal, validity
@@ -277,10 +280,26 @@ def open_dues(session: Session, certificate_id: int) -> list[dt.date]:
     )
 
 
+def house_history(session: Session, certificate: Certificate) -> list[dict[str, Any]]:
+    """The house history (住宅履歴) of the certificate's house, oldest first: construction,
+    renovations, inspections and completed repairs, each with its date and description."""
+    entries = session.exec(
+        select(HistoryEntry)
+        .where(HistoryEntry.house_id == certificate.house_id)
+        .order_by(col(HistoryEntry.on), col(HistoryEntry.id))
+    ).all()
+    return [{"kind": e.kind, "on": e.on.isoformat(), "description": e.description} for e in entries]
+
+
 def certificate_view(
-    session: Session, settings: Settings, certificate: Certificate, on: dt.date | None = None
+    session: Session,
+    settings: Settings,
+    certificate: Certificate,
+    on: dt.date | None = None,
+    history: bool = False,
 ) -> dict[str, Any]:
-    """Everything known about a certificate, as plain JSON-ready data."""
+    """Everything known about a certificate, as plain JSON-ready data; with `history`, the
+    house history too (`house_history`)."""
     on = on or settings.current_date()
     assert certificate.id is not None
     house = session.get(House, certificate.house_id)
@@ -313,7 +332,7 @@ def certificate_view(
         .order_by(col(Endorsement.id))
     ).all()
     inspected = {i.id: i.inspected_on.isoformat() for i in inspections}
-    return {
+    view: dict[str, Any] = {
         "number": certificate.number,
         "kind": certificate.kind,
         "floor": certificate.floor,
@@ -386,27 +405,65 @@ def certificate_view(
             for e in endorsements
         ],
     }
+    if history:
+        view["history"] = house_history(session, certificate)
+    return view
 
 
-def list_certificates(
-    session: Session,
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing: `total` rows match the filters, `items` are those from
+    `offset`, at most `limit` of them."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[dict[str, Any]]
+
+
+def check_page(limit: int, offset: int) -> None:
+    """Refuse a page size outside 1..MAX_PAGE or a negative offset, naming the field."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput("limit", f"limit is 1 to {MAX_PAGE}; got {limit}")
+    if offset < 0:
+        raise InvalidInput("offset", f"offset is 0 or more; got {offset}")
+
+
+def paged(
+    session: Session, query: Select[*tuple[Any, ...]], limit: int, offset: int
+) -> tuple[int, Sequence[Row[*tuple[Any, ...]]]]:
+    """The number of rows `query` matches (one COUNT) and the rows of one page of it, both
+    worked out by the database, so only the page's rows leave it."""
+    check_page(limit, offset)
+    total = session.execute(
+        sa_select(func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
+    return total, session.execute(query.limit(limit).offset(offset)).all()
+
+
+def _certificates_query(
     actor: Actor,
-    settings: Settings,
-    status: CertificateStatus | None = None,
-    development: str | None = None,
-    on: dt.date | None = None,
-) -> list[dict[str, Any]]:
-    """Certificates the actor may see, newest number first within each builder, with their
-    status, owner and standing on `on` (default today)."""
-    on = on or settings.current_date()
+    status: CertificateStatus | None,
+    development: str | None,
+    on: dt.date,
+) -> Select[*tuple[Any, ...]]:
+    """The certificates the actor may see that match the filters, in order of number, with
+    the issue in force, the house, its builder's code and the first open due date."""
+    # Correlated, so the database works out the due date only for the rows of the page.
     first_open = (
-        select(PlanEntry.certificate_id, func.min(PlanEntry.due_date).label("due"))
-        .where(col(PlanEntry.inspection_id).is_(None))
-        .group_by(col(PlanEntry.certificate_id))
-        .subquery()
+        select(func.min(PlanEntry.due_date))
+        .where(
+            col(PlanEntry.certificate_id) == Certificate.id,
+            col(PlanEntry.inspection_id).is_(None),
+        )
+        .correlate(Certificate)
+        .scalar_subquery()
     )
     query = (
-        select(Certificate, Issue, House, first_open.c.due)
+        sa_select(Certificate, Issue, House, col(Builder.code), first_open.label("due"))
         .join(
             Issue,
             (col(Issue.certificate_id) == Certificate.id)
@@ -414,15 +471,14 @@ def list_certificates(
         )
         .join(House, col(House.id) == Certificate.house_id)
         .join(Builder, col(Builder.id) == House.builder_id)
-        .outerjoin(first_open, first_open.c.certificate_id == Certificate.id)
         .order_by(col(Certificate.number))
     )
     if actor.role is Role.BUILDER:
-        query = query.where(Builder.code == actor.builder_code)
+        query = query.where(col(Builder.code) == actor.builder_code)
     elif actor.role not in (Role.SYSTEM, Role.STAFF, Role.ADMIN):
         raise NotAllowed(f"{actor.name} may not list certificates")
     if development is not None:
-        query = query.where(House.development == development)
+        query = query.where(col(House.development) == development)
     if status is CertificateStatus.REVOKED:
         query = query.where(col(Certificate.revoked_on).is_not(None))
     elif status is CertificateStatus.EXPIRED:
@@ -433,33 +489,64 @@ def list_certificates(
         query = query.where(
             col(Certificate.revoked_on).is_(None), col(Certificate.valid_until) >= on
         )
-    codes = {b.id: b.code for b in session.exec(select(Builder)).all()}
-    rows = []
-    for certificate, issue, house, due in session.exec(query).all():
-        report = maintenance.standing(
-            [due] if due else [], on, settings.due_window_days, settings.grace_days
-        )
-        rows.append(
-            {
-                "number": certificate.number,
-                "kind": certificate.kind,
-                "floor": certificate.floor,
-                "valid_from": certificate.valid_from.isoformat(),
-                "valid_until": certificate.valid_until.isoformat(),
-                "status": validity.status(
-                    certificate.valid_until, certificate.revoked_on, on
-                ).value,
-                "owner": issue.owner_name,
-                "issue_number": issue.number,
-                "standing": report.standing.value,
-                "next_inspection_due": report.next_due.isoformat() if report.next_due else None,
-                "management_number": house.management_number,
-                "builder_code": codes[house.builder_id],
-                "development": house.development,
-                "lot": house.lot,
-            }
-        )
-    return rows
+    return query
+
+
+def _certificate_item(
+    row: Row[*tuple[Any, ...]], settings: Settings, on: dt.date
+) -> dict[str, Any]:
+    certificate, issue, house, builder_code, due = row
+    report = maintenance.standing(
+        [due] if due else [], on, settings.due_window_days, settings.grace_days
+    )
+    return {
+        "number": certificate.number,
+        "kind": certificate.kind,
+        "floor": certificate.floor,
+        "valid_from": certificate.valid_from.isoformat(),
+        "valid_until": certificate.valid_until.isoformat(),
+        "status": validity.status(certificate.valid_until, certificate.revoked_on, on).value,
+        "owner": issue.owner_name,
+        "issue_number": issue.number,
+        "standing": report.standing.value,
+        "next_inspection_due": report.next_due.isoformat() if report.next_due else None,
+        "management_number": house.management_number,
+        "builder_code": builder_code,
+        "development": house.development,
+        "lot": house.lot,
+    }
+
+
+def list_certificates(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    status: CertificateStatus | None = None,
+    development: str | None = None,
+    on: dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """All the certificates the actor may see, in order of number, with their status,
+    owner and standing on `on` (default today). `page_certificates` gives one page."""
+    on = on or settings.current_date()
+    query = _certificates_query(actor, status, development, on)
+    return [_certificate_item(row, settings, on) for row in session.execute(query).all()]
+
+
+def page_certificates(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    status: CertificateStatus | None = None,
+    development: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    on: dt.date | None = None,
+) -> Page:
+    """One page of `list_certificates`, cut and counted by the database."""
+    on = on or settings.current_date()
+    query = _certificates_query(actor, status, development, on)
+    total, rows = paged(session, query, limit, offset)
+    return Page(total, limit, offset, [_certificate_item(row, settings, on) for row in rows])
 
 
 def revoke_certificate(

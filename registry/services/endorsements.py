@@ -12,6 +12,7 @@ import re
 from typing import Any, TypeVar
 
 from sqlalchemy import ScalarResult
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -22,7 +23,7 @@ from registry.inputs import EndorsementInput
 from registry.kinds import CertificateStatus, EndorsementStatus, IssueStatus
 from registry.models import Certificate, Endorsement, Issue
 from registry.periods import add_months
-from registry.services.certificates import active_issue, snapshot
+from registry.services.certificates import Page, active_issue, paged, snapshot
 from registry.settings import Settings
 
 _T = TypeVar("_T")
@@ -271,3 +272,39 @@ def endorsement_status(session: Session, tracking_number: str) -> dict[str, Any]
         "new_issue_number": new_issue.number if new_issue else None,
         "version": endorsement.version,
     }
+
+
+def list_endorsements(
+    session: Session,
+    actor: Actor,
+    status: EndorsementStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    """Endorsement requests for the Institute (staff, and admins, who may read), in the
+    order they arrived, one page of them: what there is to decide and the version to send
+    with the decision."""
+    actor.require(Role.STAFF, Role.ADMIN)
+    query = (
+        sa_select(Endorsement, col(Certificate.number))
+        .join(Certificate, col(Certificate.id) == Endorsement.certificate_id)
+        .order_by(col(Endorsement.tracking_number))
+    )
+    if status is not None:
+        query = query.where(col(Endorsement.status) == status.value)
+    total, rows = paged(session, query, limit, offset)
+    items = [
+        {
+            "tracking_number": e.tracking_number,
+            "certificate_number": number,
+            "status": e.status,
+            "version": e.version,
+            "seller": e.seller_name,
+            "buyer": e.buyer_name,
+            "sale_date": e.sale_date.isoformat(),
+            "requested_on": e.requested_on.isoformat(),
+            "decided_on": e.decided_on.isoformat() if e.decided_on else None,
+        }
+        for e, number in rows
+    ]
+    return Page(total, limit, offset, items)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from registry import audit, calculator, fields, numbers, validity
@@ -19,7 +20,13 @@ from registry.inputs import LeaseApproval, LeaseInput
 from registry.kinds import CertificateStatus, ContractForm, InspectionResult, LeaseStatus
 from registry.models import Certificate, House, Inspection, LeaseApplication
 from registry.periods import add_months, full_years
-from registry.services.certificates import active_issue, find_certificate, snapshot
+from registry.services.certificates import (
+    Page,
+    active_issue,
+    find_certificate,
+    paged,
+    snapshot,
+)
 from registry.services.parties import hlp_by_code
 from registry.settings import Settings
 
@@ -239,3 +246,38 @@ def reject_lease(
     )
     session.commit()
     return application
+
+
+def list_leases(
+    session: Session,
+    actor: Actor,
+    status: LeaseStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    """Lease applications (staff, and admins, who may read), in order of case number, one
+    page of them, with the version a decision must send."""
+    actor.require(Role.STAFF, Role.ADMIN)
+    query = (
+        sa_select(LeaseApplication, col(Certificate.number))
+        .join(Certificate, col(Certificate.id) == LeaseApplication.certificate_id)
+        .order_by(col(LeaseApplication.case_number))
+    )
+    if status is not None:
+        query = query.where(col(LeaseApplication.status) == status.value)
+    total, rows = paged(session, query, limit, offset)
+    items = [
+        {
+            "case_number": a.case_number,
+            "property_number": a.property_number,
+            "certificate_number": number,
+            "status": a.status,
+            "version": a.version,
+            "applied_on": a.applied_on.isoformat(),
+            "planned_move_out": a.planned_move_out.isoformat(),
+            "decided_on": a.decided_on.isoformat() if a.decided_on else None,
+            "approval_number": a.approval_number,
+        }
+        for a, number in rows
+    ]
+    return Page(total, limit, offset, items)

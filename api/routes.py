@@ -25,7 +25,7 @@ from registry.inputs import (
     LeaseApproval,
     LeaseInput,
 )
-from registry.kinds import CertificateStatus, InspectionResult
+from registry.kinds import CertificateStatus, EndorsementStatus, InspectionResult, LeaseStatus
 from registry.settings import Settings
 
 PDF = "application/pdf"
@@ -89,10 +89,13 @@ def build(database: Database, settings: Settings) -> list[Any]:
                 return found
         raise NotAuthorizedException("a valid API key is required (Authorization: Bearer …)")
 
-    def view(number: str, actor: Actor) -> dict[str, Any]:
+    def view(number: str, actor: Actor, history: bool = False) -> dict[str, Any]:
         with database.reading() as session:
             return services.certificate_view(
-                session, settings, services.find_certificate(session, actor, number)
+                session,
+                settings,
+                services.find_certificate(session, actor, number),
+                history=history,
             )
 
     @post("/api/v1/certificates", status_code=HTTP_201_CREATED, sync_to_thread=True)
@@ -140,19 +143,20 @@ def build(database: Database, settings: Settings) -> list[Any]:
         development: FromQuery[str | None] = None,
         limit: FromQuery[int] = 50,
         offset: FromQuery[int] = 0,
-    ) -> dict[str, Any]:
-        """The caller's certificates, a page at a time."""
+    ) -> services.Page:
+        """The caller's certificates in order of number, a page at a time (limit 1 to 500)."""
         actor = actor_of(request)
-        if not 1 <= limit <= 500 or offset < 0:
-            raise InvalidInput("limit", "limit is 1 to 500 and offset 0 or more")
         with database.reading() as session:
-            rows = services.list_certificates(session, actor, settings, status, development)
-        return {
-            "total": len(rows),
-            "limit": limit,
-            "offset": offset,
-            "items": rows[offset : offset + limit],
-        }
+            return services.page_certificates(
+                session, actor, settings, status, development, limit, offset
+            )
+
+    @get("/api/v1/certificates/{number:str}/record", sync_to_thread=True)
+    def record(request: Request[Any, Any, Any], number: FromPath[str]) -> dict[str, Any]:
+        """The full record of a certificate (its builder, staff, admins): the certificate,
+        its plan, inspections, issues and endorsements, and the house history, oldest first.
+        (GET /api/v1/certificates/{number}?code= is the public verification.)"""
+        return view(number, actor_of(request), history=True)
 
     @get("/api/v1/certificates/{number:str}/certificate.pdf", sync_to_thread=True, media_type=PDF)
     def certificate_pdf(request: Request[Any, Any, Any], number: FromPath[str]) -> Response[bytes]:
@@ -160,6 +164,27 @@ def build(database: Database, settings: Settings) -> list[Any]:
         actor = actor_of(request)
         with database.transaction() as session:
             pdf, issue = documents.certificate_pdf(session, actor, maker(), number)
+        return Response(
+            pdf,
+            media_type=PDF,
+            headers={
+                "content-disposition": f'attachment; filename="certificate-{issue.number}.pdf"'
+            },
+        )
+
+    @get(
+        "/api/v1/certificates/{number:str}/issues/{issue_number:str}/certificate.pdf",
+        sync_to_thread=True,
+        media_type=PDF,
+    )
+    def issue_pdf(
+        request: Request[Any, Any, Any], number: FromPath[str], issue_number: FromPath[str]
+    ) -> Response[bytes]:
+        """The signed certificate of one issue, superseded or not (the one a seller held
+        before an endorsement, say)."""
+        actor = actor_of(request)
+        with database.transaction() as session:
+            pdf, issue = documents.certificate_pdf(session, actor, maker(), number, issue_number)
         return Response(
             pdf,
             media_type=PDF,
@@ -248,6 +273,19 @@ def build(database: Database, settings: Settings) -> list[Any]:
             "version": endorsement.version,
         }
 
+    @get("/api/v1/endorsements", sync_to_thread=True)
+    def endorsements(
+        request: Request[Any, Any, Any],
+        status: FromQuery[EndorsementStatus | None] = None,
+        limit: FromQuery[int] = 50,
+        offset: FromQuery[int] = 0,
+    ) -> services.Page:
+        """Endorsement requests in the order they arrived, a page at a time, with the
+        version to send with a decision (staff; admins may read)."""
+        actor = actor_of(request)
+        with database.reading() as session:
+            return services.list_endorsements(session, actor, status, limit, offset)
+
     @get("/api/v1/endorsements/{tracking:str}", sync_to_thread=True)
     def endorsement_status(tracking: FromPath[str]) -> dict[str, Any]:
         """Where a request stands (public; nothing personal)."""
@@ -291,6 +329,19 @@ def build(database: Database, settings: Settings) -> list[Any]:
             "status": application.status,
             "version": application.version,
         }
+
+    @get("/api/v1/leases", sync_to_thread=True)
+    def leases(
+        request: Request[Any, Any, Any],
+        status: FromQuery[LeaseStatus | None] = None,
+        limit: FromQuery[int] = 50,
+        offset: FromQuery[int] = 0,
+    ) -> services.Page:
+        """Lease applications in order of case number, a page at a time, with the version
+        to send with a decision (staff; admins may read)."""
+        actor = actor_of(request)
+        with database.reading() as session:
+            return services.list_leases(session, actor, status, limit, offset)
 
     @post("/api/v1/leases/{case:str}/approve", sync_to_thread=True)
     def approve_lease(
@@ -371,17 +422,21 @@ def build(database: Database, settings: Settings) -> list[Any]:
         issue,
         issue_development,
         listing,
+        record,
         certificate_pdf,
+        issue_pdf,
         inspect,
         repairs,
         due,
         guarantee,
         revoke,
         request_endorsement,
+        endorsements,
         endorsement_status,
         approve_endorsement,
         reject_endorsement,
         apply_lease,
+        leases,
         approve_lease,
         reject_lease,
         import_areas,

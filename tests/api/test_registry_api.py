@@ -8,11 +8,14 @@ import json
 import msgspec
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from api.app import create_app
 from registry import access, services
 from registry.actors import Role
-from registry.models import ApiKey, Certificate
+from registry.models import ApiKey, Certificate, Issue
 from tests import factories as f
 from tests import pdf as look
 
@@ -161,7 +164,7 @@ def test_bulk_issuance_is_all_or_nothing_and_idempotent(db, client, keys):
     assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key"
 
 
-def _routes(number, tracking):
+def _routes(number, tracking, issue):
     inspection = {
         "inspected_on": "2026-11-01",
         "inspector": "x",
@@ -194,20 +197,36 @@ def _routes(number, tracking):
         ("GET", "/api/v1/developments/テスト分譲地/guarantee.pdf", None),
         ("POST", "/api/v1/leases", lease),
         ("POST", f"/api/v1/endorsements/{tracking}/approve", {"version": 1}),
+        ("GET", f"/api/v1/certificates/{number}/record", None),
+        # After staff's approval above this issue is superseded; it still downloads.
+        ("GET", f"/api/v1/certificates/{number}/issues/{issue}/certificate.pdf", None),
+        ("GET", "/api/v1/endorsements", None),
+        ("GET", "/api/v1/leases", None),
         ("POST", f"/api/v1/certificates/{number}/revoke", {"reason": "test"}),
     ]
 
 
-# role → expected answer per route above: None for success (2xx), "empty" for a list with
-# nothing in it, else the status code of the refusal.
+# role → expected answer per route above: OK for success (2xx), "empty" for a list with
+# nothing in it, else the status code of the refusal. Admins read what staff list and the
+# certificates' records and PDFs, but decide nothing.
+OK = None
 TABLE = {
-    "builder": [None, None, None, None, None, None, None, None, 403, 403, 403],
-    "other": [403, 403, "empty", 404, 404, 404, "empty", 404, 403, 403, 403],
-    "staff": [None, None, None, None, None, None, None, None, None, None, None],
-    "admin": [403, 403, None, None, 403, 403, 403, 403, 403, 403, 403],
-    "none": [401] * 11,
-    "bad": [401] * 11,
+    "builder": [OK, OK, OK, OK, OK, OK, OK, OK, 403, 403, OK, OK, 403, 403, 403],
+    "other": [403, 403, "empty", 404, 404, 404, "empty", 404, 403, 403, 404, 404, 403, 403, 403],
+    "staff": [OK] * 15,
+    "admin": [403, 403, OK, OK, 403, 403, 403, 403, 403, 403, OK, OK, OK, OK, 403],
+    "none": [401] * 15,
+    "bad": [401] * 15,
 }
+
+
+def _issue_number(db, number):
+    """The number of the certificate's first (here: only) issue."""
+    with db.reading() as session:
+        certificate = services.find_certificate(session, f.STAFF, number)
+        return session.exec(
+            select(Issue.number).where(Issue.certificate_id == certificate.id)
+        ).one()
 
 
 @pytest.mark.parametrize("role", list(TABLE))
@@ -218,11 +237,11 @@ def test_authorization_table(db, settings, client, keys, role):
             session, f.PUBLIC, settings, f.endorsement(number)
         ).tracking_number
     missing = "A0020000022015000001"  # another builder's series, never issued
-    routes = _routes(number, tracking)
+    routes = _routes(number, tracking, _issue_number(db, number))
     for (method, path, body), expected in zip(routes, TABLE[role], strict=True):
         response = client.request(method, path, json=body, headers=keys[role])
         where = (role, method, path, response.status_code, response.text[:200])
-        if expected is None:
+        if expected is OK:
             assert 200 <= response.status_code < 300, where
         elif expected == "empty":
             assert response.status_code == 200 and response.json()["total"] == 0, where
@@ -343,3 +362,260 @@ def test_staff_import_areas_reject_leases_and_admins_revoke_keys(db, settings, c
     assert client.post(f"/api/v1/apikeys/{key_id}/revoke", headers=keys["staff"]).status_code == 403
     assert client.post(f"/api/v1/apikeys/{key_id}/revoke", headers=keys["admin"]).status_code == 201
     assert client.get("/api/v1/certificates", headers=keys["builder"]).status_code == 401
+
+
+def test_the_record_adds_the_house_history_oldest_first(db, settings, client, keys):
+    number = f.issue(db, settings)
+    client.post(
+        f"/api/v1/certificates/{number}/inspections",
+        headers=keys["builder"],
+        json={
+            "inspected_on": "2026-11-01",
+            "inspector": "大野",
+            "result": "repairs_required",
+            "repairs": "屋根防水",
+        },
+    )
+    client.post(
+        f"/api/v1/certificates/{number}/repairs",
+        headers=keys["builder"],
+        json={"completed_on": "2026-11-10", "description": "防水工事完了"},
+    )
+    response = client.get(f"/api/v1/certificates/{number}/record", headers=keys["builder"])
+    assert response.status_code == 200, response.text
+    record = response.json()
+    assert [(h["kind"], h["on"]) for h in record["history"]] == [
+        ("construction", "2015-10-16"),
+        ("inspection", "2026-11-01"),
+        ("repair", "2026-11-10"),
+    ]
+    assert record["history"][2]["description"] == "防水工事完了"
+    # The full view is all there besides: the owner, the plan, the inspection.
+    assert record["owner"] == "山本 一郎" and record["plan"]
+    assert record["inspections"][0]["repairs_completed_on"] == "2026-11-10"
+    assert (
+        client.get(f"/api/v1/certificates/{number}/record", headers=keys["staff"]).json()["history"]
+        == record["history"]
+    )
+    # The public verification by number and code is another route, and still answers.
+    public = client.get(f"/api/v1/certificates/{number}", params={"code": "WRONG"})
+    assert public.status_code == 404 and "history" not in public.text
+
+
+def test_an_earlier_issue_still_downloads_signed_after_an_endorsement(db, settings, client, keys):
+    number = f.issue(db, settings)
+    first = client.get("/api/v1/certificates", headers=keys["builder"]).json()["items"][0]
+    sold = client.post(
+        "/api/v1/endorsements", json=json.loads(msgspec.json.encode(f.endorsement(number)))
+    ).json()
+    approved = client.post(
+        f"/api/v1/endorsements/{sold['tracking_number']}/approve",
+        json={"version": sold["version"]},
+        headers=keys["staff"],
+    ).json()
+    old_issue, new_issue = first["issue_number"], approved["issue_number"]
+    assert old_issue != new_issue
+
+    base = f"/api/v1/certificates/{number}/issues"
+    old = client.get(f"{base}/{old_issue}/certificate.pdf", headers=keys["builder"])
+    new = client.get(f"{base}/{new_issue}/certificate.pdf", headers=keys["builder"])
+    assert old.status_code == new.status_code == 200
+    assert old.headers["content-type"] == new.headers["content-type"] == "application/pdf"
+    assert f"certificate-{old_issue}.pdf" in old.headers["content-disposition"]
+    assert f"certificate-{new_issue}.pdf" in new.headers["content-disposition"]
+    assert old.content != new.content
+    assert "Signature is Valid" in look.poppler("pdfsig", old.content)
+    assert "Signature is Valid" in look.poppler("pdfsig", new.content)
+    # Each names its own owner: the seller on the earlier issue, the buyer on the new one.
+    old_text, new_text = look.text(old.content), look.text(new.content)
+    assert "一郎" in old_text and "陽介" not in old_text
+    assert "陽介" in new_text and "一郎" not in new_text
+    current = client.get(f"/api/v1/certificates/{number}/certificate.pdf", headers=keys["builder"])
+    assert f"certificate-{new_issue}.pdf" in current.headers["content-disposition"]
+
+    unknown = client.get(f"{base}/0000009999/certificate.pdf", headers=keys["builder"])
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    # Another certificate's issue is not this certificate's.
+    other = f.issue(db, settings, house=f.house(lot="02"))
+    crossed = client.get(
+        f"/api/v1/certificates/{other}/issues/{old_issue}/certificate.pdf", headers=keys["builder"]
+    )
+    assert crossed.status_code == 404
+
+
+@pytest.fixture
+def statements():
+    """The SQL the registry sends while the test runs, whichever engine sends it."""
+    sent = []
+
+    def remember(_connection, _cursor, statement, *_):
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", remember)
+    yield sent
+    event.remove(Engine, "before_cursor_execute", remember)
+
+
+def test_certificates_are_paged_and_counted_by_the_database(db, settings, client, keys, statements):
+    client.post(
+        "/api/v1/developments/桑名和泉/certificates",
+        json={"certificates": _lots(7)},
+        headers=keys["builder"],
+    )
+    f.issue(db, settings, house=f.house(lot="A", builder_code=f.OTHER_BUILDER), actor=f.STAFF)
+    f.issue(db, settings, house=f.house(lot="B", builder_code=f.OTHER_BUILDER), actor=f.STAFF)
+    everything = client.get("/api/v1/certificates", params={"limit": 500}, headers=keys["staff"])
+    every_number = [i["number"] for i in everything.json()["items"]]
+    assert every_number == sorted(every_number) and len(every_number) == 9
+
+    del statements[:]
+    pages = [
+        client.get(
+            "/api/v1/certificates", params={"limit": 3, "offset": offset}, headers=keys["builder"]
+        ).json()
+        for offset in (0, 3, 6, 9)
+    ]
+    assert [p["total"] for p in pages] == [7] * 4
+    assert [(p["limit"], p["offset"]) for p in pages] == [(3, 0), (3, 3), (3, 6), (3, 9)]
+    assert [len(p["items"]) for p in pages] == [3, 3, 1, 0]
+    mine = [i["number"] for p in pages for i in p["items"]]
+    assert mine == sorted(mine) and len(set(mine)) == 7
+    assert {i["builder_code"] for p in pages for i in p["items"]} == {f.BUILDER}
+    # The database counts and cuts: a COUNT and a LIMIT … OFFSET for each page.
+    sql = [s.upper() for s in statements]
+    assert sum("COUNT(" in s for s in sql) == 4
+    assert sum("LIMIT" in s and "OFFSET" in s for s in sql) == 4
+
+    # The filters apply to the total as to the items.
+    by_development = client.get(
+        "/api/v1/certificates",
+        params={"development": "桑名和泉", "limit": 2, "offset": 6},
+        headers=keys["staff"],
+    ).json()
+    assert by_development["total"] == 7 and len(by_development["items"]) == 1
+    client.post(
+        f"/api/v1/certificates/{mine[4]}/revoke", json={"reason": "x"}, headers=keys["staff"]
+    )
+    revoked = client.get(
+        "/api/v1/certificates", params={"status": "revoked"}, headers=keys["builder"]
+    ).json()
+    assert revoked["total"] == 1 and [i["number"] for i in revoked["items"]] == [mine[4]]
+    active = client.get(
+        "/api/v1/certificates", params={"status": "active", "offset": 5}, headers=keys["builder"]
+    ).json()
+    assert active["total"] == 6 and len(active["items"]) == 1
+
+    for params, field in [
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"offset": -1}, "offset"),
+    ]:
+        refused = client.get("/api/v1/certificates", params=params, headers=keys["builder"])
+        assert refused.status_code == 422, params
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["field"] == field
+
+
+def test_staff_list_endorsements_by_status_a_page_at_a_time(db, settings, client, keys):
+    numbers = [f.issue(db, settings, house=f.house(lot=f"{n:02d}")) for n in range(1, 4)]
+    tracking = [
+        client.post(
+            "/api/v1/endorsements", json=json.loads(msgspec.json.encode(f.endorsement(number)))
+        ).json()["tracking_number"]
+        for number in numbers
+    ]
+    pending = client.get(
+        "/api/v1/endorsements", params={"status": "pending"}, headers=keys["staff"]
+    ).json()
+    assert pending["total"] == 3
+    first = pending["items"][0]
+    assert first == {
+        "tracking_number": tracking[0],
+        "certificate_number": numbers[0],
+        "status": "pending",
+        "version": 1,
+        "seller": "山本 一郎",
+        "buyer": "森 陽介",
+        "sale_date": "2025-06-01",
+        "requested_on": "2025-07-15",
+        "decided_on": None,
+    }
+    # What the list says is what a decision sends.
+    approved = client.post(
+        f"/api/v1/endorsements/{first['tracking_number']}/approve",
+        json={"version": first["version"]},
+        headers=keys["staff"],
+    )
+    assert approved.status_code == 201, approved.text
+    client.post(
+        f"/api/v1/endorsements/{tracking[1]}/reject",
+        json={"reason": "書類不備", "version": 1},
+        headers=keys["staff"],
+    )
+
+    def listed(**params):
+        return client.get("/api/v1/endorsements", params=params, headers=keys["admin"]).json()
+
+    assert [i["tracking_number"] for i in listed(status="pending")["items"]] == [tracking[2]]
+    done = listed(status="approved")["items"]
+    assert [(i["tracking_number"], i["version"]) for i in done] == [(tracking[0], 2)]
+    assert done[0]["decided_on"] == settings.current_date().isoformat()
+    assert [i["status"] for i in listed(status="rejected")["items"]] == ["rejected"]
+    page = listed(limit=2, offset=1)
+    assert page["total"] == 3
+    assert [i["tracking_number"] for i in page["items"]] == tracking[1:]
+    assert listed(limit=2, offset=3)["items"] == []
+    assert client.get("/api/v1/endorsements", headers=keys["builder"]).status_code == 403
+    assert (
+        client.get("/api/v1/endorsements", params={"status": "lost"}, headers=keys["staff"])
+    ).status_code == 400
+    assert (
+        client.get("/api/v1/endorsements", params={"offset": -1}, headers=keys["staff"])
+    ).json()["field"] == "offset"
+    # The public status of one request is still at its own path.
+    assert client.get(f"/api/v1/endorsements/{tracking[2]}").json()["status"] == "pending"
+
+
+def test_staff_list_lease_applications_by_status_a_page_at_a_time(db, settings, client, keys):
+    numbers = [f.issue(db, settings, house=f.house(lot=f"{n:02d}")) for n in range(1, 4)]
+    cases = [
+        client.post(
+            "/api/v1/leases",
+            headers=keys["staff"],
+            json={
+                "certificate_number": number,
+                "hlp_code": f.HLP,
+                "contract_form": "lifetime",
+                "planned_move_out": "2027-06-01",
+                "applied_on": "2026-11-01",
+            },
+        ).json()["case_number"]
+        for number in numbers
+    ]
+    approved = client.post(
+        f"/api/v1/leases/{cases[0]}/approve",
+        headers=keys["staff"],
+        json={"case_number": cases[0], "effective_date": "2027-06-01", "decided_on": "2026-11-20"},
+    )
+    assert approved.status_code == 201, approved.text
+    client.post(f"/api/v1/leases/{cases[1]}/reject", headers=keys["staff"], json={"reason": "x"})
+
+    def listed(**params):
+        return client.get("/api/v1/leases", params=params, headers=keys["staff"]).json()
+
+    applied = listed(status="applied")
+    assert applied["total"] == 1
+    item = applied["items"][0]
+    assert (item["case_number"], item["certificate_number"]) == (cases[2], numbers[2])
+    assert (item["status"], item["version"], item["decided_on"]) == ("applied", 1, None)
+    assert (item["applied_on"], item["planned_move_out"]) == ("2026-11-01", "2027-06-01")
+    done = listed(status="approved")["items"]
+    assert [(i["case_number"], i["decided_on"]) for i in done] == [(cases[0], "2026-11-20")]
+    assert done[0]["approval_number"] is not None
+    assert [i["case_number"] for i in listed(status="rejected")["items"]] == [cases[1]]
+    page = listed(limit=1, offset=1)
+    assert (page["total"], [i["case_number"] for i in page["items"]]) == (3, [cases[1]])
+    assert listed(limit=501)["field"] == "limit"
+    assert client.get("/api/v1/leases", headers=keys["other"]).status_code == 403
+    assert client.get("/api/v1/leases", headers=keys["admin"]).json()["total"] == 3

@@ -15,11 +15,12 @@ from sqlalchemy.exc import OperationalError
 
 from api.calc import DATE, calc
 from api.tables import table
-from registry import access, areas, audit, demo, documents, postal, services
+from registry import access, areas, audit, demo, documents, postal, reminders, services
 from registry.actors import SYSTEM, Actor, Role
 from registry.database import Database
 from registry.errors import DomainError
-from registry.kinds import CertificateStatus
+from registry.inputs import InspectionInput
+from registry.kinds import CertificateStatus, InspectionResult
 from registry.settings import Settings
 from signing import payload
 from signing.keyring import Keyring, KeyringError
@@ -632,6 +633,137 @@ def audit_verify(db: str | None, as_json: bool) -> None:
         click.echo(f"audit chain broken at event {report.broken_seq}: {report.reason}")
     if not report.intact:
         raise SystemExit(1)
+
+
+@cli.group("inspections")
+def inspections_group() -> None:
+    """Record inspections (点検) and the repairs they required."""
+
+
+@inspections_group.command("record")
+@db_option
+@click.argument("number")
+@click.option("--on", "inspected_on", type=DATE, required=True, help="Day of the inspection.")
+@click.option("--inspector", required=True, help="Who inspected.")
+@click.option("--result", type=click.Choice([r.value for r in InspectionResult]), default="passed")
+@click.option("--findings", default="", help="What the inspector found.")
+@click.option("--repairs", default=None, help="Repairs required (with --result repairs_required).")
+def inspections_record(
+    db: str | None,
+    number: str,
+    inspected_on: dt.date,
+    inspector: str,
+    result: str,
+    findings: str,
+    repairs: str | None,
+) -> None:
+    """Record an inspection of a certificate's house; its standing follows at once."""
+    database = _open(db)
+    with database.transaction() as session:
+        services.record_inspection(
+            session,
+            SYSTEM,
+            database.settings,
+            InspectionInput(
+                certificate_number=number,
+                inspected_on=inspected_on,
+                inspector=inspector,
+                result=InspectionResult(result),
+                findings=findings,
+                repairs=repairs,
+            ),
+        )
+    with database.reading() as session:
+        view = services.certificate_view(
+            session, database.settings, services.find_certificate(session, SYSTEM, number)
+        )
+    click.echo(
+        f"recorded the inspection of {view['number']} on {inspected_on}; standing "
+        f"{view['standing']}, next inspection {view['next_inspection_due'] or '-'}"
+    )
+
+
+@cli.group("reminders")
+def reminders_group() -> None:
+    """Inspection reminders (点検のお知らせ): letters and e-mail, each sent once."""
+
+
+@reminders_group.command("run")
+@db_option
+@click.option(
+    "--as-of", "as_of", type=DATE, default=None, help="The day to run for (default today)."
+)
+@click.option("--send", is_flag=True, help="Send (without it: a dry run that sends nothing).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line.")
+def reminders_run(db: str | None, as_of: dt.date | None, send: bool, as_json: bool) -> None:
+    """Find the reminders owed on a day; with --send, write each letter (a signed PDF) into
+    the outbox and e-mail it where the owner has an address, each reminder once."""
+    database = _open(db)
+    run = reminders.Run(database, database.settings, as_of or database.settings.current_date())
+    found = run.scan()
+
+    def show(item: dict[str, Any]) -> None:
+        if as_json:
+            click.echo(json.dumps(item, ensure_ascii=False))
+        else:
+            click.echo(
+                f"{item['number']}  {item['stage']:12} {item['due_date']}  "
+                f"{item['channel']:12} {item['state']}"
+            )
+
+    if not send:
+        for reminder in found.owed:
+            show(reminder.as_json("would_send"))
+        for reminder in found.unconfirmed:
+            show(reminder.as_json("unconfirmed"))
+        if not as_json:
+            emails = sum(1 for r in found.owed if r.email)
+            click.echo(
+                f"dry run as of {run.as_of}: {len(found.owed)} to send "
+                f"({len(found.owed)} letters, {emails} e-mails), {len(found.unconfirmed)} "
+                "unconfirmed; nothing was sent"
+            )
+        return
+    outcomes = run.send(found, lambda outcome: show(outcome.as_json()))
+    if not as_json:
+        counts = Counter(o.state for o in outcomes)
+        emails = sum(1 for o in outcomes if o.state == "sent" and o.reminder.email)
+        click.echo(
+            f"as of {run.as_of}: {counts['sent']} sent ({counts['sent']} letters in "
+            f"{run.outbox}, {emails} e-mails), {counts['taken']} taken by another run, "
+            f"{counts['unconfirmed']} unconfirmed"
+        )
+
+
+@reminders_group.command("list")
+@db_option
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def reminders_list(db: str | None, limit: int, as_json: bool) -> None:
+    """Reminders sent (and claimed), newest first."""
+    database = _open(db)
+    with database.reading() as session:
+        total, rows = reminders.sent(session, SYSTEM, limit=limit)
+    if as_json:
+        _print_json({"total": total, "items": rows})
+        return
+    click.echo(
+        table(
+            ["number", "stage", "due", "channel", "state", "sent"],
+            [
+                [
+                    r["number"],
+                    r["stage"],
+                    r["due_date"],
+                    r["channel"],
+                    r["state"],
+                    r["sent_at"] or "-",
+                ]
+                for r in rows
+            ],
+        )
+    )
+    click.echo(f"{total} reminders in all")
 
 
 def _fail(message: str, code: int) -> int:

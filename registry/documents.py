@@ -130,7 +130,7 @@ class DocumentMaker:
         }
 
 
-def _created(day: dt.date) -> dt.datetime:
+def created_on(day: dt.date) -> dt.datetime:
     """A document's creation stamp: midnight JST of its date, so renders are repeatable."""
     return dt.datetime.combine(day, dt.time(0, 0), dt.timezone(dt.timedelta(hours=9)))
 
@@ -223,7 +223,7 @@ def certificate_pdf(
     pdf = maker.make(
         "certificate",
         certificate_data(session, maker, certificate, issue),
-        _created(issue.issued_on),
+        created_on(issue.issued_on),
     )
     digest = hashlib.sha256(pdf).hexdigest()
     before = {"pdf_sha256": issue.pdf_sha256}
@@ -348,7 +348,7 @@ def notice_pdf(session: Session, actor: Actor, maker: DocumentMaker, case_number
         raise NotFound(f"no lease application with case number {case_number}")
     data = notice_data(session, maker, application)
     assert application.decided_on is not None
-    return maker.make("notice", data, _created(application.decided_on))
+    return maker.make("notice", data, created_on(application.decided_on))
 
 
 def guarantee_data(
@@ -484,7 +484,7 @@ def guarantee_pdf(
             raise NotFound(f"no development {development!r}")
     on = maker.settings.current_date()
     return maker.make(
-        "guarantee", guarantee_data(session, maker, development, market_rent, on), _created(on)
+        "guarantee", guarantee_data(session, maker, development, market_rent, on), created_on(on)
     )
 
 
@@ -566,7 +566,7 @@ def reminder_pdf(
     if entry is None:
         raise Conflict(f"certificate {certificate.number} has no inspection left in its plan")
     data = reminder_data(session, maker, certificate, entry.due_date, stage, entry.label, on)
-    return maker.make("reminder", data, _created(on))
+    return maker.make("reminder", data, created_on(on))
 
 
 def write(path: Path, pdf: bytes) -> Path:

@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 from decimal import Decimal
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from registry.columns import DecimalText, UTCDateTime
@@ -118,7 +118,17 @@ class PlanEntry(SQLModel, table=True):
     """One due date of a certificate's maintenance plan (維持管理計画の点検時期)."""
 
     __tablename__ = "plan_entry"
-    __table_args__ = (UniqueConstraint("certificate_id", "due_date"),)
+    __table_args__ = (
+        UniqueConstraint("certificate_id", "due_date"),
+        # The reminder scan reads only open dates; over a million certificates most dates
+        # are inspected, so a partial index keeps the scan to the few that matter.
+        Index(
+            "ix_plan_entry_open_due",
+            "due_date",
+            sqlite_where=text("inspection_id IS NULL"),
+            postgresql_where=text("inspection_id IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     certificate_id: int = Field(foreign_key="certificate.id", index=True)
     due_date: dt.date = Field(index=True)
@@ -278,3 +288,27 @@ class IdempotencyRecord(SQLModel, table=True):
     status: int
     body: str = Field(sa_type=Text)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Reminder(SQLModel, table=True):
+    """One inspection reminder (点検のお知らせ): a plan date at one stage, claimed by a run
+    before it goes out and marked sent after. The unique (plan entry, stage) pair is what
+    makes each reminder go out at most once (registry/reminders.py)."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (UniqueConstraint("plan_entry_id", "stage"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_entry_id: int = Field(foreign_key="plan_entry.id")
+    certificate_id: int = Field(foreign_key="certificate.id", index=True)
+    issue_id: int = Field(foreign_key="issue.id")
+    stage: str = Field(max_length=20)
+    due_date: dt.date
+    state: str = Field(max_length=12)
+    """claimed (going out now, or a run died after claiming it) or sent."""
+    letter: str | None = Field(default=None, max_length=200)
+    email_to: str | None = Field(default=None, max_length=254)
+    email_result: str | None = Field(default=None, max_length=300)
+    """The SMTP server's answer to the message: accepted, or why it was refused."""
+    run: str = Field(max_length=32)
+    claimed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

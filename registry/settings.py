@@ -38,6 +38,19 @@ def _path(env: Mapping[str, str], name: str) -> Path | None:
     return Path(raw) if raw else None
 
 
+def _stages(raw: str | None) -> tuple[int, ...]:
+    if raw is None or not raw.strip():
+        return (-180, -60, 0, 30, 180)
+    try:
+        days = sorted({int(part) for part in raw.split(",")})
+    except ValueError:
+        raise InvalidInput(
+            "KASERU_REMINDER_STAGES",
+            f"must be whole numbers of days like -180,-60,0,30; got {raw!r}",
+        ) from None
+    return tuple(days)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. Defaults follow DOMAIN.md; each is an env var."""
@@ -78,6 +91,7 @@ class Settings:
     signing_cert: Path | None = None
     """KASERU_SIGNING_CERT: PEM document-signing certificate."""
     root_cert: Path | None = None
+    """KASERU_ROOT_CERT: PEM root certificate the signing certificate chains to."""
     code_secret: str = "kaseru-development-code-secret"
     """KASERU_CODE_SECRET: the key of the verification codes printed on certificates
     (照会コード). Set a random one in production; changing it changes every code."""
@@ -85,7 +99,25 @@ class Settings:
     """KASERU_RATE_LIMIT: public requests a client may make per minute."""
     keyring: Path | None = None
     """KASERU_KEYRING: the QR keys' public set (keyring.json; private keys beside it)."""
-    """KASERU_ROOT_CERT: PEM root certificate the signing certificate chains to."""
+    reminder_stages: tuple[int, ...] = (-180, -60, 0, 30, 180)
+    """KASERU_REMINDER_STAGES: when reminders go out, in days from an inspection's due date
+    (negative: before it), e.g. `-180,-60,0,30,180`."""
+    outbox: Path | None = None
+    """KASERU_OUTBOX: folder of reminder letters for printing (default $KASERU_HOME/outbox)."""
+    smtp_host: str = ""
+    """KASERU_SMTP_HOST: the SMTP server reminders are sent through (unset: no e-mail)."""
+    smtp_port: int = 25
+    """KASERU_SMTP_PORT."""
+    smtp_starttls: bool = False
+    """KASERU_SMTP_STARTTLS: upgrade the connection with STARTTLS before logging in."""
+    smtp_cafile: Path | None = None
+    """KASERU_SMTP_CAFILE: PEM certificates to trust for STARTTLS (default: the system's)."""
+    smtp_user: str = ""
+    """KASERU_SMTP_USER: log in with this user (and KASERU_SMTP_PASSWORD) when set."""
+    smtp_password: str = ""
+    """KASERU_SMTP_PASSWORD."""
+    smtp_from: str = "reminders@kaseru.invalid"
+    """KASERU_SMTP_FROM: the sender address of reminder e-mail."""
     today: dt.date | None = field(default=None)
     """KASERU_TODAY: pin "today" (YYYY-MM-DD) for demos and reproducible runs."""
 
@@ -125,6 +157,15 @@ class Settings:
             keyring=_path(env, "KASERU_KEYRING"),
             rate_limit=_int(env, "KASERU_RATE_LIMIT", 120),
             code_secret=env.get("KASERU_CODE_SECRET") or "kaseru-development-code-secret",
+            reminder_stages=_stages(env.get("KASERU_REMINDER_STAGES")),
+            outbox=_path(env, "KASERU_OUTBOX"),
+            smtp_host=env.get("KASERU_SMTP_HOST") or "",
+            smtp_port=_int(env, "KASERU_SMTP_PORT", 25),
+            smtp_starttls=_flag(env, "KASERU_SMTP_STARTTLS"),
+            smtp_cafile=_path(env, "KASERU_SMTP_CAFILE"),
+            smtp_user=env.get("KASERU_SMTP_USER") or "",
+            smtp_password=env.get("KASERU_SMTP_PASSWORD") or "",
+            smtp_from=env.get("KASERU_SMTP_FROM") or "reminders@kaseru.invalid",
             today=today,
         )
 
@@ -147,6 +188,11 @@ class Settings:
     def keys_dir(self) -> Path:
         """Where `kaseru keys init` writes the development PKI."""
         return self.home / "keys"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where reminder letters are written for printing."""
+        return self.outbox or self.home / "outbox"
 
     @property
     def documents_dir(self) -> Path:

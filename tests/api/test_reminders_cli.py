@@ -1,0 +1,175 @@
+"""`kaseru reminders run` as a real process against a real SMTP server process: killed with
+SIGKILL part-way and run again, it sends each reminder at most once, and loses one only
+when the kill falls between its claim and the end of its message."""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests import factories as f
+from tests.mailbox import Mailbox
+
+pytestmark = pytest.mark.usefixtures("parties")
+
+ROOT = Path(__file__).parent.parent.parent
+AS_OF = "2025-11-01"  # 16 days after the specimen's 10-year date: stage "due"
+
+
+@pytest.fixture
+def mailbox(tmp_path):
+    box = Mailbox(tmp_path / "mailbox")
+    yield box
+    box.stop()
+
+
+def _environment(settings, maker, mailbox) -> dict[str, str]:
+    s = maker.settings
+    return {
+        **os.environ,
+        "KASERU_HOME": str(settings.home),
+        "DATABASE_URL": settings.url,
+        "KASERU_SIGNING_KEY": str(s.signing_key),
+        "KASERU_SIGNING_CERT": str(s.signing_cert),
+        "KASERU_ROOT_CERT": str(s.root_cert),
+        "KASERU_KEYRING": str(s.keyring),
+        "KASERU_SMTP_HOST": "127.0.0.1",
+        "KASERU_SMTP_PORT": str(mailbox.port),
+        "KASERU_TODAY": AS_OF,
+    }
+
+
+def _start(environment) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "reminders", "run", "--as-of", AS_OF, "--send", "--json"],
+        env=environment,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(environment) -> list[dict]:
+    run = _start(environment)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def _kill_when(run: subprocess.Popen[str], ready, lag: float = 0.0) -> None:
+    deadline = time.monotonic() + 60
+    while not ready() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(lag)
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=30)
+
+
+def _received(mailbox) -> Counter[str]:
+    return Counter(email.message_from_bytes(m)["X-Kaseru-Reminder"] for m in mailbox.messages())
+
+
+def _certificates(db, settings, count) -> dict[str, str | None]:
+    """`count` certificates; two in three owners have an e-mail address."""
+    owners = {}
+    for n in range(count):
+        address = f"owner{n}@example.jp" if n % 3 else None
+        number = f.issue(db, settings, house=f.house(lot=f"{n:02d}"), owner_email=address)
+        owners[number] = address
+    return owners
+
+
+def test_killed_runs_then_a_rerun_send_each_reminder_at_most_once(db, settings, maker, mailbox):
+    owners = _certificates(db, settings, 24)
+    environment = _environment(settings, maker, mailbox.start())
+    chance = random.Random(7)
+    kills = 0
+    for messages in (2, 6, 10):  # kill after this many messages, plus a random moment
+        run = _start(environment)
+        _kill_when(run, lambda m=messages: len(mailbox.messages()) >= m, chance.uniform(0, 0.08))
+        kills += 1
+    emailed_count = sum(1 for a in owners.values() if a)
+    assert 10 <= len(mailbox.messages()) < emailed_count  # the kills fell part-way
+    final = _finish(environment)
+    assert any(r["state"] == "sent" for r in final)
+    received = _received(mailbox)
+    assert max(received.values()) == 1  # never twice
+    emailed = {f"{n} 2025-10-16 due" for n, address in owners.items() if address}
+    assert set(received) <= emailed
+    unconfirmed = {r["number"] for r in final if r["state"] == "unconfirmed"}
+    lost = {key.split()[0] for key in emailed - set(received)}
+    assert lost <= unconfirmed and len(unconfirmed) <= kills  # at most one per kill
+    letters = {p.name.split("-")[1] for p in (settings.home / "outbox").glob("reminder-*.pdf")}
+    assert set(owners) - letters <= unconfirmed
+    # A last run finds nothing left to send.
+    assert [r for r in _finish(environment) if r["state"] != "unconfirmed"] == []
+    assert _received(mailbox) == received
+
+
+def test_a_run_killed_waiting_for_the_servers_answer_is_not_sent_again(
+    db, settings, maker, mailbox
+):
+    number = f.issue(db, settings, owner_email="owner@example.jp")
+    environment = _environment(settings, maker, mailbox.start(hold=3.0))
+    run = _start(environment)
+    # The server has the whole message and holds back its 250: the claim is committed.
+    _kill_when(run, lambda: mailbox.holding() == 1)
+    final = _finish(environment)
+    assert [(r["number"], r["state"]) for r in final] == [(number, "unconfirmed")]
+    time.sleep(0.2)
+    assert _received(mailbox) == {f"{number} 2025-10-16 due": 1}
+    assert (settings.home / "outbox" / f"reminder-{number}-2025-10-16-due.pdf").exists()
+
+
+def test_two_processes_at_once_send_each_reminder_once(db, settings, maker, mailbox):
+    owners = _certificates(db, settings, 12)
+    environment = _environment(settings, maker, mailbox.start())
+    runs = [_start(environment) for _ in range(2)]
+    outputs = []
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        outputs += [json.loads(line) for line in out.splitlines()]
+    states = Counter(r["state"] for r in outputs)
+    assert states["sent"] == 12 and states["sent"] + states["taken"] == len(outputs)
+    received = _received(mailbox)
+    assert set(received.values()) == {1}
+    assert len(received) == sum(1 for a in owners.values() if a)
+
+
+def test_the_command_explains_a_missing_smtp_server_in_one_line(db, settings, maker, mailbox):
+    f.issue(db, settings, owner_email="owner@example.jp")
+    environment = _environment(settings, maker, mailbox)
+    environment["KASERU_SMTP_HOST"] = ""
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "reminders", "run", "--as-of", AS_OF, "--send"],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "kaseru: error: e-mail: KASERU_SMTP_HOST is not set, so no e-mail can be sent"
+    ]
+    dry = subprocess.run(
+        [sys.executable, "-m", "api.cli", "reminders", "run", "--as-of", AS_OF],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert dry.returncode == 0
+    # The dry run needs no SMTP server.
+    assert f"dry run as of {AS_OF}: 1 to send (1 letters, 1 e-mails)" in dry.stdout

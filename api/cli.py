@@ -737,13 +737,14 @@ def reminders_run(db: str | None, as_of: dt.date | None, send: bool, as_json: bo
 
 @reminders_group.command("list")
 @db_option
-@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def reminders_list(db: str | None, limit: int, as_json: bool) -> None:
     """Reminders sent (and claimed), newest first."""
     database = _open(db)
     with database.reading() as session:
-        total, rows = reminders.sent(session, SYSTEM, limit=limit)
+        page = reminders.sent(session, SYSTEM, limit=limit)
+    total, rows = page.total, page.items
     if as_json:
         _print_json({"total": total, "items": rows})
         return

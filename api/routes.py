@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from registry import access, areas, documents, idempotency, services
+from registry import access, areas, documents, idempotency, reminders, services
 from registry.actors import Actor, Role
 from registry.database import Database
 from registry.errors import InvalidInput
@@ -29,6 +30,11 @@ from registry.kinds import CertificateStatus, EndorsementStatus, InspectionResul
 from registry.settings import Settings
 
 PDF = "application/pdf"
+
+
+class ReminderState(StrEnum):
+    COMING = "coming"
+    SENT = "sent"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -286,6 +292,24 @@ def build(database: Database, settings: Settings) -> list[Any]:
         with database.reading() as session:
             return services.list_endorsements(session, actor, status, limit, offset)
 
+    @get("/api/v1/reminders", sync_to_thread=True)
+    def reminder_list(
+        request: Request[Any, Any, Any],
+        which: Annotated[ReminderState, QueryParameter(name="state")] = ReminderState.COMING,
+        as_of: FromQuery[dt.date | None] = None,
+        limit: FromQuery[int] = 50,
+        offset: FromQuery[int] = 0,
+    ) -> services.Page:
+        """Inspection reminders of the caller's certificates: `coming` (owed on `as_of`,
+        default today, and not sent yet) or `sent` (newest first)."""
+        actor = actor_of(request)
+        with database.reading() as session:
+            if which is ReminderState.SENT:
+                return reminders.sent(session, actor, limit, offset)
+            return reminders.coming(
+                session, actor, settings, as_of or settings.current_date(), limit, offset
+            )
+
     @get("/api/v1/endorsements/{tracking:str}", sync_to_thread=True)
     def endorsement_status(tracking: FromPath[str]) -> dict[str, Any]:
         """Where a request stands (public; nothing personal)."""
@@ -432,6 +456,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
         revoke,
         request_endorsement,
         endorsements,
+        reminder_list,
         endorsement_status,
         approve_endorsement,
         reject_endorsement,

@@ -34,7 +34,7 @@ from email.utils import formataddr
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -43,6 +43,7 @@ from registry.actors import Actor, Role
 from registry.database import Database
 from registry.mail import Mailer, Pending, Refused
 from registry.models import Builder, Certificate, House, Issue, PlanEntry, Reminder, utcnow
+from registry.services.certificates import Page, check_page, paged
 from registry.settings import Settings
 from signing.payload import qr_content
 
@@ -363,9 +364,7 @@ class Run:
             session.commit()
 
 
-def sent(
-    session: Session, actor: Actor, since: dt.date | None = None, limit: int = 100, offset: int = 0
-) -> tuple[int, list[dict[str, Any]]]:
+def sent(session: Session, actor: Actor, limit: int = 100, offset: int = 0) -> Page:
     """Reminders claimed or sent, newest first, of the certificates the actor may see."""
     actor.require(Role.BUILDER, Role.STAFF, Role.ADMIN)
     query = (
@@ -379,12 +378,7 @@ def sent(
             .join(Builder, col(Builder.id) == House.builder_id)
             .where(col(Builder.code) == actor.builder_code)
         )
-    if since is not None:
-        query = query.where(
-            col(Reminder.claimed_at) >= dt.datetime.combine(since, dt.time(0), dt.UTC)
-        )
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(query.limit(limit).offset(offset)).all()
+    total, rows = paged(session, query, limit, offset)
     items = [
         {
             "number": number,
@@ -399,16 +393,24 @@ def sent(
         }
         for r, number in rows
     ]
-    return total, items
+    return Page(total, limit, offset, items)
 
 
 def coming(
-    session: Session, actor: Actor, settings: Settings, as_of: dt.date
-) -> list[dict[str, Any]]:
-    """Reminders owed on `as_of` and not yet sent, of the certificates the actor may see."""
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    as_of: dt.date,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page:
+    """Reminders owed on `as_of` and not yet sent (then those a run claimed but did not
+    finish), of the certificates the actor may see."""
     actor.require(Role.BUILDER, Role.STAFF, Role.ADMIN)
+    check_page(limit, offset)
     builder = actor.builder_code if actor.role is Role.BUILDER else None
     found = scan(session, settings, as_of, builder)
-    return [r.as_json("owed") for r in found.owed] + [
+    items = [r.as_json("owed") for r in found.owed] + [
         r.as_json("unconfirmed") for r in found.unconfirmed
     ]
+    return Page(len(items), limit, offset, items[offset : offset + limit])

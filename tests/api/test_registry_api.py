@@ -3,6 +3,7 @@ issuance, optimistic concurrency, and who may do what."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import msgspec
@@ -179,6 +180,7 @@ def _routes(number, tracking, issue):
         "applied_on": "2026-11-01",
     }
     return [
+        ("GET", "/api/v1/reminders", None),
         ("POST", "/api/v1/certificates", _body(house=f.house(lot="99"))),
         (
             "POST",
@@ -211,12 +213,15 @@ def _routes(number, tracking, issue):
 # certificates' records and PDFs, but decide nothing.
 OK = None
 TABLE = {
-    "builder": [OK, OK, OK, OK, OK, OK, OK, OK, 403, 403, OK, OK, 403, 403, 403],
-    "other": [403, 403, "empty", 404, 404, 404, "empty", 404, 403, 403, 404, 404, 403, 403, 403],
-    "staff": [OK] * 15,
-    "admin": [403, 403, OK, OK, 403, 403, 403, 403, 403, 403, OK, OK, OK, OK, 403],
-    "none": [401] * 15,
-    "bad": [401] * 15,
+    "builder": [OK, OK, OK, OK, OK, OK, OK, OK, OK, 403, 403, OK, OK, 403, 403, 403],
+    "other": [
+        *["empty", 403, 403, "empty", 404, 404, 404, "empty", 404, 403, 403, 404, 404],
+        *[403, 403, 403],
+    ],
+    "staff": [OK] * 16,
+    "admin": [OK, 403, 403, OK, OK, 403, 403, 403, 403, 403, 403, OK, OK, OK, OK, 403],
+    "none": [401] * 16,
+    "bad": [401] * 16,
 }
 
 
@@ -619,3 +624,29 @@ def test_staff_list_lease_applications_by_status_a_page_at_a_time(db, settings, 
     assert listed(limit=501)["field"] == "limit"
     assert client.get("/api/v1/leases", headers=keys["other"]).status_code == 403
     assert client.get("/api/v1/leases", headers=keys["admin"]).json()["total"] == 3
+
+
+def test_reminders_coming_and_sent_over_http(db, settings, client, keys):
+    from registry import reminders
+
+    mine = f.issue(db, settings, owner_email="owner@example.jp")
+    theirs = f.issue(db, settings, f.OTHER_ACTOR, house=f.house(builder_code=f.OTHER_BUILDER))
+    coming = client.get(
+        "/api/v1/reminders", params={"as_of": "2025-10-16"}, headers=keys["builder"]
+    ).json()
+    assert [(r["number"], r["stage"], r["channel"]) for r in coming["items"]] == [
+        (mine, "due", "letter+email")
+    ]
+    everyone = client.get(
+        "/api/v1/reminders", params={"as_of": "2025-10-16"}, headers=keys["staff"]
+    ).json()
+    assert {r["number"] for r in everyone["items"]} == {mine, theirs}
+    # Once a run has claimed them, they are listed as sent (here: a claim only).
+    with db.transaction() as session:
+        found = reminders.scan(session, settings, dt.date(2025, 10, 16))
+    run = reminders.Run(db, settings, dt.date(2025, 10, 16))
+    assert run._claim(found.owed[0], None)
+    sent = client.get("/api/v1/reminders", params={"state": "sent"}, headers=keys["staff"])
+    assert sent.json()["total"] == 1 and sent.json()["items"][0]["state"] == "claimed"
+    bad = client.get("/api/v1/reminders", params={"limit": 0}, headers=keys["staff"])
+    assert bad.status_code == 422 and bad.json()["field"] == "limit"

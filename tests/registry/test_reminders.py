@@ -129,8 +129,9 @@ def test_a_run_sends_each_reminder_once_by_letter_and_e_mail(db, maker, mailbox)
     assert "Signature is Valid" in look.poppler("pdfsig", pdf)
     assert with_email in look.text(pdf) and "点検時期を過ぎています" in look.text(pdf)
     with db.reading() as session:
-        total, rows = reminders.sent(session, f.STAFF)
-    assert total == 2 and {r["state"] for r in rows} == {"sent"}
+        page = reminders.sent(session, f.STAFF)
+    rows = page.items
+    assert page.total == 2 and {r["state"] for r in rows} == {"sent"}
     assert {r["email_result"] for r in rows} == {None, "250 Message accepted for delivery"}
 
 

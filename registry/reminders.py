@@ -25,7 +25,9 @@ e-mail went out unless the death fell between the commit and the "." line).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +50,9 @@ from registry.settings import Settings
 from signing.payload import qr_content
 
 INSTITUTE = "一般社団法人 移住・住みかえ支援機構"
+STALE_PART = dt.timedelta(minutes=10)
+"""A hidden letter file this old belongs to a run that died (a letter takes well under a
+second from rendering to its claim)."""
 
 
 def stage_name(days: int) -> str:
@@ -280,6 +285,7 @@ class Run:
             if each:
                 each(outcome)
         self.outbox.mkdir(parents=True, exist_ok=True)
+        self._sweep()
         try:
             for reminder in found.owed:
                 assert maker is not None
@@ -291,6 +297,15 @@ class Run:
             if mailer is not None:
                 mailer.quit()
         return outcomes
+
+    def _sweep(self, older_than: dt.timedelta = STALE_PART) -> None:
+        """Delete letters a killed run rendered but never claimed: hidden `.part` files
+        old enough that no live run is still working on them."""
+        limit = time.time() - older_than.total_seconds()
+        for part in self.outbox.glob(".*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if part.stat().st_mtime < limit:
+                    part.unlink()
 
     def _one(
         self, reminder: Owed, maker: documents.DocumentMaker, mailer: Mailer | None

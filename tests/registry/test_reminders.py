@@ -249,3 +249,20 @@ def test_overdue_past_the_grace_shows_in_verification_until_an_inspection(db, se
     assert code == 0, capsys.readouterr().err
     assert "standing up_to_date" in capsys.readouterr().out
     assert seen_on(grace_end + dt.timedelta(days=1))["standing"] == "up_to_date"
+
+
+def test_a_run_sweeps_letters_that_a_killed_run_left_half_made(db, maker, mailbox):
+    import os
+    import time
+
+    settings = _mail(maker, mailbox.start())
+    outbox = settings.outbox_dir
+    outbox.mkdir(parents=True)
+    stale, fresh = outbox / ".reminder-old.pdf.dead.part", outbox / ".reminder-new.pdf.live.part"
+    for part in (stale, fresh):
+        part.write_bytes(b"%PDF-")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    run = reminders.Run(db, settings, DUE, lambda: maker)
+    run.send(run.scan())
+    assert not stale.exists() and fresh.exists()  # a live run's file is left alone

@@ -15,7 +15,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from registry import access, areas, documents, idempotency, reminders, services
+from registry import access, areas, documents, idempotency, reminders, services, verification
 from registry.actors import Actor, Role
 from registry.database import Database
 from registry.errors import InvalidInput
@@ -275,6 +275,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
             )
         return {
             "tracking_number": endorsement.tracking_number,
+            "code": verification.tracking_code(settings.code_secret, endorsement.tracking_number),
             "status": endorsement.status,
             "version": endorsement.version,
         }
@@ -311,10 +312,11 @@ def build(database: Database, settings: Settings) -> list[Any]:
             )
 
     @get("/api/v1/endorsements/{tracking:str}", sync_to_thread=True)
-    def endorsement_status(tracking: FromPath[str]) -> dict[str, Any]:
-        """Where a request stands (public; nothing personal)."""
+    def endorsement_status(tracking: FromPath[str], code: FromQuery[str] = "") -> dict[str, Any]:
+        """Where a request stands, for the holder of its tracking number and code (public;
+        nothing personal)."""
         with database.reading() as session:
-            found = services.endorsement_status(session, tracking)
+            found = services.endorsement_status(session, settings, tracking, code)
         return found
 
     @post("/api/v1/endorsements/{tracking:str}/approve", sync_to_thread=True)

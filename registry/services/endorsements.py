@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from registry import audit, fields, numbers, validity
+from registry import audit, fields, numbers, validity, verification
 from registry.actors import Actor, Role
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.inputs import EndorsementInput
@@ -254,15 +254,19 @@ def reject_endorsement(
     return endorsement
 
 
-def endorsement_status(session: Session, tracking_number: str) -> dict[str, Any]:
-    """Where an endorsement request stands, for whoever holds its tracking number: status,
-    dates and, once approved, the new issue's number; nothing personal."""
+def endorsement_status(
+    session: Session, settings: Settings, tracking_number: str, code: str
+) -> dict[str, Any]:
+    """Where an endorsement request stands, for whoever holds its tracking number and the
+    code given with it: status, dates and, once approved, the new issue's number; nothing
+    personal. A wrong code answers like a number that does not exist."""
     tracking_number = numbers.parse_lease_number(tracking_number, "tracking_number")
     endorsement = session.exec(
         select(Endorsement).where(Endorsement.tracking_number == tracking_number)
     ).first()
-    if endorsement is None:
-        raise NotFound(f"no endorsement with tracking number {tracking_number}")
+    expected = verification.tracking_code(settings.code_secret, tracking_number)
+    if endorsement is None or not verification.codes_match(expected, code):
+        raise NotFound(f"no endorsement with tracking number {tracking_number} and this code")
     new_issue = session.get(Issue, endorsement.new_issue_id) if endorsement.new_issue_id else None
     return {
         "tracking_number": endorsement.tracking_number,

@@ -45,9 +45,14 @@ class ImportReport:
 
 
 def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if row and any(cell.strip() for cell in row):
-            yield line, row
+    # newline="": the csv module itself splits records at \n, \r\n and a lone \r.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                yield reader.line_num, row
+    except csv.Error as error:
+        raise InvalidInput("file", f"line {reader.line_num}: {error}") from None
 
 
 def parse(data: bytes, report: ImportReport) -> list[tuple[str, str]]:

@@ -121,7 +121,10 @@ def scan(
     certificate number. Reads open plan dates through a partial index, so its cost follows
     the open dates near `as_of`, not the size of the registry."""
     offsets = sorted(settings.reminder_stages)
-    horizon = as_of - dt.timedelta(days=offsets[0])
+    try:
+        horizon = as_of - dt.timedelta(days=offsets[0])
+    except OverflowError:
+        horizon = dt.date.max
     query = (
         select(
             col(PlanEntry.id),

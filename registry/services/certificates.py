@@ -411,6 +411,8 @@ def certificate_view(
 
 
 MAX_PAGE = 500
+MAX_OFFSET = 2**31 - 1
+"""Beyond any registry's size, and within what every database takes as an OFFSET."""
 
 
 @dataclass(frozen=True)
@@ -428,8 +430,8 @@ def check_page(limit: int, offset: int) -> None:
     """Refuse a page size outside 1..MAX_PAGE or a negative offset, naming the field."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput("limit", f"limit is 1 to {MAX_PAGE}; got {limit}")
-    if offset < 0:
-        raise InvalidInput("offset", f"offset is 0 or more; got {offset}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput("offset", f"offset is 0 to {MAX_OFFSET:,}; got {offset}")
 
 
 def paged(

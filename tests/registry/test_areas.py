@@ -73,6 +73,18 @@ def test_file_that_is_not_utf8_or_empty_is_refused(db):
         _import(db, "postal_code,category\n")
 
 
+def test_old_mac_line_ends_and_a_stray_carriage_return_are_read_not_crashed_on(db):
+    # Found by schemathesis: a lone \r inside a row was a csv.Error, answered with a 500.
+    report = areas.ImportReport()
+    assert areas.parse(b"5110838,50000\r5110061,30000\r\n", report) == [
+        ("5110838", "50000"),
+        ("5110061", "30000"),
+    ]
+    report = areas.ImportReport()
+    assert areas.parse(b"5110838,500\r00\n", report) == []
+    assert report.rejected_count == 2
+
+
 def test_only_staff_import(db):
     with db.transaction() as session, pytest.raises(NotAllowed):
         areas.import_areas(session, f.BUILDER_ACTOR, b"1000001,70000\n")

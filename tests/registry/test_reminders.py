@@ -266,3 +266,9 @@ def test_a_run_sweeps_letters_that_a_killed_run_left_half_made(db, maker, mailbo
     run = reminders.Run(db, settings, DUE, lambda: maker)
     run.send(run.scan())
     assert not stale.exists() and fresh.exists()  # a live run's file is left alone
+
+
+def test_a_scan_at_the_end_of_the_calendar_does_not_overflow(db, settings):
+    # Found by schemathesis: as_of=9999-12-31 plus 180 days overflowed the date type.
+    _issue(db, settings)
+    assert _scan(db, settings, dt.date.max).owed == []

@@ -398,7 +398,8 @@ def build(database: Database, settings: Settings) -> list[Any]:
             )
         return {"case_number": case, "status": application.status}
 
-    @post("/api/v1/areas", sync_to_thread=True)
+    # An area file of every postal code in Japan is about 1.7 MB.
+    @post("/api/v1/areas", sync_to_thread=True, request_max_body_size=16 * 1024 * 1024)
     def import_areas(
         request: Request[Any, Any, Any], data: JSONBody[AreaFile], skip_bad: FromQuery[bool] = False
     ) -> Response[Any]:

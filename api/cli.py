@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.calc import DATE, calc
 from api.tables import table
-from registry import access, areas, audit, demo, documents, postal, reminders, services
+from registry import access, areas, audit, backup, demo, documents, postal, reminders, services
 from registry.actors import SYSTEM, Actor, Role
 from registry.database import Database
 from registry.errors import DomainError
@@ -633,6 +633,63 @@ def audit_verify(db: str | None, as_json: bool) -> None:
         click.echo(f"audit chain broken at event {report.broken_seq}: {report.reason}")
     if not report.intact:
         raise SystemExit(1)
+
+
+def _print_backup(summary: backup.Summary, done: str, as_json: bool) -> None:
+    if as_json:
+        _print_json(summary.as_json())
+        return
+    click.echo(
+        f"{done} {summary.path} ({summary.size:,} bytes, {summary.kind}, schema revision "
+        f"{summary.revision}) in {summary.seconds:.2f} s"
+    )
+    for note in summary.notes:
+        click.echo(note)
+    click.echo(table(["table", "rows"], [[n, f"{c:,}"] for n, c in sorted(summary.counts.items())]))
+    chain = summary.chain
+    state = (
+        "not checked"
+        if chain is None
+        else f"intact ({chain.events} events)"
+        if chain.intact
+        else f"BROKEN at event {chain.broken_seq}: {chain.reason}"
+    )
+    click.echo(f"audit chain {state}; head {summary.head_seq} {summary.head_hash}")
+
+
+@cli.command("backup")
+@db_option
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def backup_command(db: str | None, file: Path, as_json: bool) -> None:
+    """Write a consistent copy of the registry to FILE (also while it is being served):
+    SQLite's online backup, or pg_dump's custom format for PostgreSQL."""
+    summary = backup.backup(_settings(db), file)
+    _print_backup(summary, "wrote", as_json)
+    if not summary.intact:
+        raise DomainError(
+            f"the registry's audit chain is broken; {file} holds it as it is, "
+            "and restore will refuse it"
+        )
+
+
+@cli.command("restore")
+@db_option
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the registry with the backup.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def restore_command(db: str | None, file: Path, yes: bool, as_json: bool) -> None:
+    """Replace the registry with the backup in FILE, after checking it (kind, schema
+    revision, audit chain). Needs --yes."""
+    settings = _settings(db)
+    if not yes:
+        found = backup.inspect(settings, file)
+        raise DomainError(
+            f"restore would replace the registry at {backup.display_url(settings)} with "
+            f"{file} (audit head {found.head_seq}); nothing was changed, add --yes to do it"
+        )
+    summary = backup.restore(settings, file)
+    _print_backup(summary, f"restored {backup.display_url(settings)} from", as_json)
 
 
 @cli.group("inspections")

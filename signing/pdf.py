@@ -8,6 +8,7 @@ a whole dry-run signature per document (PERFORMANCE-NOTES.md).
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import EmbeddedPdfSignature, validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -164,7 +165,9 @@ class SignatureCheck:
 
 
 def check(pdf: bytes, root_pem: bytes) -> SignatureCheck:
-    """Validate the document's PAdES signature against the registry root."""
+    """Validate the document's PAdES signature against the registry root, and that the
+    signature's /Contents string is exactly what the registry's signer wrote
+    (`container_problem`)."""
     root = load_cert_from_pemder_bytes(root_pem)
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     if not reader.embedded_signatures:
@@ -174,8 +177,11 @@ def check(pdf: bytes, root_pem: bytes) -> SignatureCheck:
     status = validate_pdf_signature(signature, context)
     whole = signature.coverage is not None and signature.coverage.name == "ENTIRE_FILE"
     valid = bool(status.intact and status.valid)
+    path = status.validation_path if status.trusted else None
+    chain = [c.dump() for c in path.iter_certs(include_root=True)] if path is not None else None
+    problem = container_problem(pdf, signature, chain) if valid and whole else ""
     reason = (
-        ""
+        problem
         if valid and whole
         else (
             "the document changed after it was signed"
@@ -186,12 +192,86 @@ def check(pdf: bytes, root_pem: bytes) -> SignatureCheck:
         )
     )
     return SignatureCheck(
-        valid and whole,
+        valid and whole and not problem,
         bool(status.trusted),
         whole,
         status.signing_cert.subject.human_friendly,
         reason,
     )
+
+
+_CHANGED = "the document changed after it was signed ("
+_CONTENTS = re.compile(rb"<((?:[0-9A-F]{2})*)>")
+"""The /Contents string as pyHanko writes it: upper-case hex digits, nothing else."""
+
+
+def container_problem(
+    pdf: bytes, signature: EmbeddedPdfSignature, chain: list[bytes] | None
+) -> str:
+    """Why the signature's /Contents string (the gap the ByteRange leaves, which the
+    signature cannot cover) is not exactly what the registry's signer writes; "" if it is.
+
+    The signature covers every byte of the file except this string, and pyHanko reads
+    the string leniently: a hex digit's case, whitespace or other digits in the zero
+    padding after the container, a BER tag, or the fields of the CMS container that no
+    signature covers (the certificates bundled for convenience, the digest algorithm list,
+    version numbers) can all change without the signature failing. A document whose bytes
+    differ from those the registry issued must not verify, so these bytes are pinned:
+    upper-case hex, one DER container followed by zero bytes only, the container in
+    canonical DER, its uncovered fields as pyHanko writes them, and every certificate in it
+    one of the chain that validation checked (`chain`, DER; None when the chain is not
+    trusted, which is refused anyway)."""
+    start, end = signature.byte_range[1], signature.byte_range[2]
+    if not 0 < start < end <= len(pdf):
+        return _CHANGED + "the signature's byte range is malformed)"
+    found = _CONTENTS.fullmatch(pdf[start:end])
+    if found is None:
+        return _CHANGED + "the signature's /Contents string is not as the signer wrote it)"
+    raw = bytes.fromhex(found.group(1).decode())
+    size = _der_size(raw)
+    if size is None or any(raw[size:]):
+        return _CHANGED + "the signature container's padding is not all zeros)"
+    try:
+        info = cms.ContentInfo.load(raw[:size], strict=True)
+        canonical = info.dump(force=True) == raw[:size]
+        data = info["content"]
+        signers_ = data["signer_infos"]
+        signer = signers_[0]
+        plain = (
+            info["content_type"].native == "signed_data"
+            and data["version"].native == "v1"
+            and len(signers_) == 1
+            and signer["version"].native == "v1"
+            and [a.dump() for a in data["digest_algorithms"]] == [signer["digest_algorithm"].dump()]
+            and data["encap_content_info"]["content_type"].native == "data"
+            and data["encap_content_info"]["content"].native is None
+            and not data["crls"]
+            and not signer["unsigned_attrs"]
+        )
+        certificates = [c.dump() for c in data["certificates"]]
+    except (ValueError, TypeError, KeyError, IndexError):
+        return _CHANGED + "the signature container cannot be read as DER)"
+    if not canonical:
+        return _CHANGED + "the signature container is not in canonical DER)"
+    if not plain:
+        return _CHANGED + "unsigned fields of the signature container were altered)"
+    if chain is not None and not set(certificates) <= set(chain):
+        return _CHANGED + "the signature container holds a certificate outside the validated chain)"
+    return ""
+
+
+def _der_size(raw: bytes) -> int | None:
+    """The length of the DER SEQUENCE at the start of `raw` (header included), or None."""
+    if len(raw) < 2 or raw[0] != 0x30:
+        return None
+    if raw[1] < 0x80:
+        size = 2 + raw[1]
+    else:
+        count = raw[1] & 0x7F
+        if not 0 < count <= 4 or len(raw) < 2 + count:
+            return None
+        size = 2 + count + int.from_bytes(raw[2 : 2 + count], "big")
+    return size if size <= len(raw) else None
 
 
 def load_cert_from_pemder_bytes(data: bytes) -> asn1_x509.Certificate:

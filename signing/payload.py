@@ -199,7 +199,8 @@ def verify(text: str, keyring: Keyring, today: dt.date) -> Verdict:
     """Check a payload with the public keys alone: encoding, signature, key, validity."""
     raw = extract(text)
     try:
-        message = cbor2.loads(b32decode(raw))
+        data = b32decode(raw)
+        message = cbor2.loads(data)
     except (binascii.Error, ValueError, cbor2.CBORDecodeError, TypeError, OverflowError):
         return Verdict(False, "invalid", "not a kaseru payload (cannot be decoded)", "")
     if not (
@@ -209,13 +210,28 @@ def verify(text: str, keyring: Keyring, today: dt.date) -> Verdict:
         and len(message.value) == 4
     ):
         return Verdict(False, "invalid", "not a signed certificate payload", "")
-    protected, _unprotected, payload, signature = message.value
+    protected, unprotected, payload, signature = message.value
+    # Only the protected header and the payload are signed: the rest of the message is
+    # pinned to exactly what `sign` writes (an empty unprotected map, byte strings, the
+    # shortest encoding, nothing after it), so that no byte of a payload can change and
+    # still verify, and no field makes us allocate what its header claims (bytes(10**10)).
+    if not (
+        isinstance(protected, bytes)
+        and isinstance(unprotected, Mapping)
+        and not unprotected
+        and isinstance(payload, bytes)
+        and isinstance(signature, bytes)
+        and cbor2.dumps(message) == data
+    ):
+        return Verdict(False, "invalid", "not a signed certificate payload (altered encoding)", "")
     try:
         header = cbor2.loads(protected)
-        kid = bytes(header[4]).hex()
-        algorithm = header[1]
-    except (cbor2.CBORDecodeError, KeyError, TypeError, ValueError):
+    except (cbor2.CBORDecodeError, TypeError, ValueError, OverflowError):
+        header = None
+    if not (isinstance(header, Mapping) and isinstance(header.get(4), bytes)):
         return Verdict(False, "invalid", "the signature header cannot be read", "")
+    kid = header[4].hex()
+    algorithm = header.get(1)
     if algorithm != ALG_EDDSA:
         return Verdict(False, "invalid", f"unsupported algorithm {algorithm!r}", "", kid)
     key = keyring.keys.get(kid)
@@ -228,13 +244,13 @@ def verify(text: str, keyring: Keyring, today: dt.date) -> Verdict:
             kid,
         )
     try:
-        key.key().verify(bytes(signature), _sig_structure(bytes(protected), bytes(payload)))
+        key.key().verify(signature, _sig_structure(protected, payload))
     except (InvalidSignature, TypeError, ValueError):
         return Verdict(
             False, "invalid", "the signature does not match: forged or altered", "known", kid
         )
     try:
-        claims = Claims.from_cbor(bytes(payload))
+        claims = Claims.from_cbor(payload)
     except (KeyError, ValueError, TypeError, OverflowError, cbor2.CBORDecodeError):
         return Verdict(False, "invalid", "the signed payload is malformed", "known", kid)
     if (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import sys
 from collections import Counter
@@ -831,6 +832,9 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; errors become one line on stderr and a non-zero exit."""
+    # pyHanko logs a traceback when it meets a suspicious incremental update; the verdict
+    # says so already, in one line.
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     try:
         result = cli.main(args=argv, prog_name="kaseru", standalone_mode=False)
     except click.exceptions.Exit as stop:

@@ -212,3 +212,25 @@ def test_qr_of_another_issue_on_a_genuinely_signed_page_is_refused(registry):
             f"names {qr.number} / issue {qr.issue_number}, but the page prints {page.number}"
             in verdict.reason
         )
+
+
+def test_the_command_line_refuses_an_updated_pdf_in_one_line(originals, registry, tmp_path):
+    # pyHanko logs a traceback for the suspicious update; the command line shows its own
+    # one-line verdict only.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    a = registry.claims(0)
+    path = tmp_path / "updated.pdf"
+    path.write_bytes(reprint(originals[0], f"{a.floor:,}", "95,000"))
+    kaseru = Path(sys.executable).with_name("kaseru")
+    done = subprocess.run(
+        [str(kaseru), "verify", "pdf", str(path), "--keys", str(registry.keyring_path)]
+        + ["--root", str(registry.pki.root)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) <= 1, done.stderr
+    assert "signature does not cover the whole file" in done.stdout + done.stderr

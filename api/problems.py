@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import OperationalError
 
 from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 
@@ -22,6 +23,7 @@ TITLES = {
     413: "Too large",
     429: "Too many requests",
     500: "Internal error",
+    503: "Unavailable",
 }
 
 
@@ -52,10 +54,26 @@ def http_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str
     return problem(error.status_code, str(error.detail), **extra)
 
 
+def database_busy(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    # A deadlock, a lock or statement timeout, a lost connection: nothing was written (the
+    # transaction rolled back) and the same request may well succeed in a moment.
+    LOG.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
+    answer = problem(
+        503, "the registry's database is busy or unreachable; nothing was changed, try again"
+    )
+    answer.headers["retry-after"] = "1"
+    return answer
+
+
 def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     # A bug: the client gets a plain problem, the log gets the traceback.
     LOG.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "the registry could not answer; try again")
 
 
-HANDLERS = {DomainError: domain_error, HTTPException: http_error, Exception: internal_error}
+HANDLERS = {
+    DomainError: domain_error,
+    HTTPException: http_error,
+    OperationalError: database_busy,
+    Exception: internal_error,
+}

@@ -225,9 +225,9 @@ def test_the_command_line_refuses_an_updated_pdf_in_one_line(originals, registry
     path = tmp_path / "updated.pdf"
     path.write_bytes(reprint(originals[0], f"{a.floor:,}", "95,000"))
     kaseru = Path(sys.executable).with_name("kaseru")
+    command = [str(kaseru), "verify", "pdf", str(path), "--keys", str(registry.keyring_path)]
     done = subprocess.run(
-        [str(kaseru), "verify", "pdf", str(path), "--keys", str(registry.keyring_path)]
-        + ["--root", str(registry.pki.root)],
+        [*command, "--root", str(registry.pki.root)],
         capture_output=True,
         text=True,
     )

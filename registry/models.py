@@ -99,6 +99,17 @@ class Issue(SQLModel, table=True):
     """One issued document of a certificate (発行), numbered by its 発行番号."""
 
     __tablename__ = "issue"
+    __table_args__ = (
+        # One active issue per certificate, kept by the database; the reminder scan and
+        # verification find it through this index without reading every issue.
+        Index(
+            "ux_issue_active",
+            "certificate_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True, max_length=10)
     certificate_id: int = Field(foreign_key="certificate.id", index=True)
@@ -107,7 +118,7 @@ class Issue(SQLModel, table=True):
     owner_address: str | None = Field(default=None, max_length=300)
     owner_email: str | None = Field(default=None, max_length=254)
     issued_on: dt.date
-    status: str = Field(max_length=12, index=True)
+    status: str = Field(max_length=12)
     pdf_sha256: str | None = Field(default=None, max_length=64)
     owner_salt: str = Field(default_factory=lambda: secrets.token_hex(16), max_length=32)
     """Random per issue: the QR payload carries SHA-256(salt ‖ owner name), so the registry

@@ -25,6 +25,7 @@ e-mail went out unless the death fell between the commit and the "." line).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import time
@@ -167,18 +168,20 @@ def scan(
             .where(col(PlanEntry.inspection_id).is_(None), col(PlanEntry.due_date) <= horizon)
         )
     }
-    owed, unconfirmed = [], []
+    owed: list[Owed] = []
+    unconfirmed: list[Owed] = []
     for row in latest.values():
-        late = (as_of - row[2]).days
-        days = max(d for d in offsets if d <= late)
+        reached = bisect.bisect_right(offsets, (as_of - row[2]).days)
+        if reached == 0:  # no stage yet (only past the calendar's end, see horizon)
+            continue
+        days = offsets[reached - 1]
+        state = claimed.get((row[0], stage_name(days)))
+        if state == "sent":
+            continue
         reminder = Owed(
             row[0], row[1], row[5], row[4], row[6], row[7], row[8], row[2], row[3], days
         )
-        state = claimed.get((row[0], reminder.stage))
-        if state is None:
-            owed.append(reminder)
-        elif state == "claimed":
-            unconfirmed.append(reminder)
+        (owed if state is None else unconfirmed).append(reminder)
     owed.sort(key=lambda r: r.number)
     unconfirmed.sort(key=lambda r: r.number)
     return Scan(owed, unconfirmed)

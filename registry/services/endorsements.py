@@ -186,6 +186,8 @@ def approve_endorsement(
         raise Conflict(f"issue {old.number} replaced the one this endorsement was made on")
     before = {"endorsement": snapshot(endorsement), "issue": snapshot(old)}
     old.status = IssueStatus.SUPERSEDED.value
+    session.add(old)
+    session.flush()  # before the new active issue: one active issue per certificate
     certificate.owner_sequence += 1
     certificate.version += 1
     new = Issue(

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 
@@ -65,6 +65,15 @@ def database_busy(request: Request[Any, Any, Any], error: Exception) -> Response
     return answer
 
 
+def unstorable(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    # The database refused a value the checks let through (PostgreSQL takes no NUL in
+    # text): the client's input, so a 422, and the log says where to add a check.
+    LOG.warning(
+        "value refused by the database on %s %s: %s", request.method, request.url.path, error
+    )
+    return problem(422, "a value holds a character the registry cannot store (such as NUL)")
+
+
 def internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     # A bug: the client gets a plain problem, the log gets the traceback.
     LOG.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
@@ -75,5 +84,6 @@ HANDLERS = {
     DomainError: domain_error,
     HTTPException: http_error,
     OperationalError: database_busy,
+    DataError: unstorable,
     Exception: internal_error,
 }

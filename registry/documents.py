@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from sqlmodel import Session, col, select
 
-from registry import audit, calculator, validity
+from registry import audit, calculator, fields, validity
 from registry.actors import Actor, Role
 from registry.errors import Conflict, DomainError, InvalidInput, NotFound
 from registry.kinds import ContractForm, Kind
@@ -474,6 +474,7 @@ def guarantee_pdf(
 ) -> bytes:
     """The signed marketing guarantee of a development (its builder, or staff)."""
     actor.require(Role.BUILDER, Role.STAFF)
+    development = fields.required("development", development, 200)
     if actor.role is Role.BUILDER:
         own = session.exec(
             select(House)

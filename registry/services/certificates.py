@@ -454,6 +454,8 @@ def _certificates_query(
 ) -> Select[*tuple[Any, ...]]:
     """The certificates the actor may see that match the filters, in order of number, with
     the issue in force, the house, its builder's code and the first open due date."""
+    if development is not None:
+        development = fields.required("development", development, 200)
     # Correlated, so the database works out the due date only for the rows of the page.
     first_open = (
         select(func.min(PlanEntry.due_date))

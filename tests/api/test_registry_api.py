@@ -678,3 +678,15 @@ def test_counting_through_tracking_numbers_tells_nothing(db, settings, client):
     assert len(details) == 1
     right = client.get(f"/api/v1/endorsements/{tracking}", params={"code": code.lower()})
     assert right.status_code == 200 and right.json()["status"] == "pending"
+
+
+def test_a_nul_in_a_filter_is_refused_by_name(db, settings, client, keys):
+    # Found by schemathesis on PostgreSQL, which stores no NUL in text: it was a 500.
+    f.issue(db, settings)
+    listed = client.get(
+        "/api/v1/certificates", params={"development": "桑名\x00"}, headers=keys["staff"]
+    )
+    flyer = client.get("/api/v1/developments/%00x/guarantee.pdf", headers=keys["staff"])
+    for answer in (listed, flyer):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["field"] == "development"

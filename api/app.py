@@ -79,8 +79,7 @@ def create_app(settings: Settings) -> Litestar:
         name: FromQuery[str | None] = None,
     ) -> Any:
         """Manual entry: the number and the code printed on the certificate."""
-        with database.reading() as session:
-            answer = verification.by_code(session, settings, number, code, name)
+        answer = verification.guarded_by_code(database, settings, number, code, name)
         if answer is None:
             return problem(404, verification.INVALID_MANUAL)
         return answer

@@ -10,10 +10,10 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, OperationalError
 
-from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, Throttled
 
 LOG = logging.getLogger("kaseru.api")
-STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 422}
+STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 422, Throttled: 429}
 TITLES = {
     404: "Not found",
     403: "Not allowed",

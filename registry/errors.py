@@ -23,6 +23,10 @@ class Conflict(DomainError):
     """The request contradicts the current state (a pending endorsement, a stale version...)."""
 
 
+class Throttled(DomainError):
+    """Too many attempts of something that must not be guessed; try again later."""
+
+
 class InvalidInput(DomainError):
     """A value is wrong; `field` names it so a form or problem+json can point at it."""
 

@@ -323,3 +323,15 @@ class Reminder(SQLModel, table=True):
     run: str = Field(max_length=32)
     claimed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CodeGuard(SQLModel, table=True):
+    """Wrong verification codes typed for one certificate number on one day, from any
+    address: past the daily budget, that number's manual check is refused until the next
+    day (registry/verification.py), so spreading guesses over many addresses gains
+    nothing."""
+
+    __tablename__ = "code_guard"
+    number: str = Field(primary_key=True, max_length=20)
+    day: dt.date
+    failures: int

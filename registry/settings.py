@@ -95,6 +95,9 @@ class Settings:
     code_secret: str = "kaseru-development-code-secret"
     """KASERU_CODE_SECRET: the key of the verification codes printed on certificates
     (照会コード). Set a random one in production; changing it changes every code."""
+    code_failures_per_day: int = 20
+    """KASERU_CODE_FAILURES_PER_DAY: wrong codes a certificate number takes a day, from all
+    addresses together, before its manual check is refused until the next day (0: no limit)."""
     rate_limit: int = 120
     """KASERU_RATE_LIMIT: public requests a client may make per minute."""
     keyring: Path | None = None
@@ -156,6 +159,7 @@ class Settings:
             root_cert=_path(env, "KASERU_ROOT_CERT"),
             keyring=_path(env, "KASERU_KEYRING"),
             rate_limit=_int(env, "KASERU_RATE_LIMIT", 120),
+            code_failures_per_day=_int(env, "KASERU_CODE_FAILURES_PER_DAY", 20),
             code_secret=env.get("KASERU_CODE_SECRET") or "kaseru-development-code-secret",
             reminder_stages=_stages(env.get("KASERU_REMINDER_STAGES")),
             outbox=_path(env, "KASERU_OUTBOX"),

@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from registry import maintenance, validity
+from registry.database import Database
+from registry.errors import DomainError, Throttled
 from registry.kinds import IssueStatus
-from registry.models import Certificate, Inspection, Issue, PlanEntry
+from registry.models import Certificate, CodeGuard, Inspection, Issue, PlanEntry
 from registry.numbers import parse_certificate_number
 from registry.settings import Settings
 from signing.keyring import Keyring
@@ -289,6 +292,71 @@ def by_payload(
     if found.owner_sequence != claims.owner_sequence:
         return invalid("the payload does not match the registry's issue")
     return describe(settings, found, typed_name, on)
+
+
+def guarded_by_code(
+    database: Database,
+    settings: Settings,
+    number: str,
+    code: str,
+    typed_name: str | None = None,
+) -> dict[str, Any] | None:
+    """`by_code` under the daily budget of wrong codes per certificate number
+    (KASERU_CODE_FAILURES_PER_DAY). The per-address rate limit alone lets an attacker with
+    many addresses guess on; this budget counts the number's wrong codes from everywhere.
+    Once spent, the manual check of that number is refused, right code or not (answering
+    it would tell a guess apart), until the next day; its QR code still verifies."""
+    today = settings.current_date()
+    budget = settings.code_failures_per_day
+    with database.reading() as session:
+        guard = _guard(session, number) if budget else None
+        if guard is not None and guard.day == today and guard.failures >= budget:
+            raise Throttled(
+                f"too many wrong codes for certificate {guard.number} today; "
+                "scan its QR code, or try again tomorrow"
+            )
+        answer = by_code(session, settings, number, code, typed_name)
+        exists = answer is None and budget and _known(session, number)
+    if exists:
+        for attempt in (1, 2):
+            try:
+                with database.transaction() as session:
+                    _count_failure(session, parse_certificate_number(number), today)
+                    session.commit()
+                break
+            except IntegrityError:  # another request made the day's row first: count again
+                if attempt == 2:
+                    raise
+    return answer
+
+
+def _guard(session: Session, number: str) -> CodeGuard | None:
+    try:
+        return session.get(CodeGuard, parse_certificate_number(number))
+    except DomainError:
+        return None
+
+
+def _known(session: Session, number: str) -> bool:
+    try:
+        parsed = parse_certificate_number(number)
+    except DomainError:
+        return False
+    return (
+        session.exec(select(Certificate.id).where(Certificate.number == parsed)).first() is not None
+    )
+
+
+def _count_failure(session: Session, number: str, today: dt.date) -> None:
+    guard = session.get(CodeGuard, number, with_for_update=True)
+    if guard is None:
+        session.add(CodeGuard(number=number, day=today, failures=1))
+    elif guard.day != today:
+        guard.day, guard.failures = today, 1
+        session.add(guard)
+    else:
+        guard.failures += 1
+        session.add(guard)
 
 
 def by_code(

@@ -79,6 +79,7 @@ def environment(settings) -> dict[str, str]:
         "KASERU_HOME": str(settings.home),
         "KASERU_TODAY": settings.current_date().isoformat(),
         "KASERU_RATE_LIMIT": str(settings.rate_limit),
+        "KASERU_CODE_FAILURES_PER_DAY": str(settings.code_failures_per_day),
     }
     for name, value in (
         ("KASERU_KEYRING", settings.keyring),

@@ -5,6 +5,7 @@ after the allowed number of wrong answers, each exactly like an unknown number's
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import random
 import socket
 
@@ -66,7 +67,17 @@ def test_an_oversized_body_is_refused_before_it_is_read(db, server, path, conten
     assert b"application/problem+json" in rest
 
 
-def test_guessing_codes_meets_the_rate_limit(db, settings, server):
+@pytest.fixture
+def unguarded(maker, tmp_path):
+    """A server with the per-address rate limit and no per-number budget of wrong codes."""
+    at = dataclasses.replace(maker.settings, rate_limit=120, code_failures_per_day=0)
+    running = Server(environment(at), tmp_path / "unguarded.log").start()
+    yield running
+    running.stop()
+
+
+def test_guessing_codes_meets_the_rate_limit(db, settings, unguarded):
+    server = unguarded
     number = f.issue(db, settings)
     with db.reading() as session:
         view = services.certificate_view(
@@ -95,3 +106,35 @@ def test_guessing_codes_meets_the_rate_limit(db, settings, server):
     assert unknown.status_code == 429  # the limit is the client's, whatever it asks
     details = {a.json()["detail"] for a in answers[:-1]}
     assert len(details) == 1  # every wrong guess reads the same
+
+
+def test_wrong_codes_for_one_number_from_anywhere_meet_its_daily_budget(db, settings, maker):
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from registry.verification import verification_code
+
+    number, other = f.issue(db, settings), f.issue(db, settings, house=f.house(lot="02"))
+    with db.reading() as session:
+        view = services.certificate_view(
+            session, settings, services.find_certificate(session, f.STAFF, number)
+        )
+    right = verification_code(settings.code_secret, number, view["issue_number"])
+    budget = dataclasses.replace(maker.settings, rate_limit=0, code_failures_per_day=3)
+
+    def check(client, which, code):
+        return client.get(f"/api/v1/certificates/{which}", params={"code": code})
+
+    with TestClient(create_app(budget)) as client:
+        wrong = [check(client, number, f"AAAA-AAA{c}").status_code for c in "BCD"]
+        refused = check(client, number, right)  # even the right code, once the budget is spent
+        unknown = check(client, "A0020000019999000001", "AAAA-AAAA")
+        untouched = check(client, other, "AAAA-AAAA")
+    assert wrong == [404, 404, 404]
+    assert refused.status_code == 429
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "too many wrong codes" in refused.json()["detail"]
+    assert unknown.status_code == 404 and untouched.status_code == 404
+    tomorrow = dataclasses.replace(budget, today=settings.current_date() + dt.timedelta(days=1))
+    with TestClient(create_app(tomorrow)) as client:
+        assert check(client, number, right).status_code == 200

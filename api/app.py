@@ -17,8 +17,9 @@ from litestar.template.config import TemplateConfig
 from api import routes
 from api.problems import HANDLERS, problem
 from api.ratelimit import RateLimit
-from registry import documents, verification
+from registry import developments, documents, verification
 from registry.database import Database
+from registry.errors import InvalidInput
 from registry.settings import Settings
 from signing.keyring import Keyring
 from signing.verify import verify_pdf
@@ -72,6 +73,31 @@ def create_app(settings: Settings) -> Litestar:
             media_type=MediaType.HTML,
         )
 
+    @get("/developments/{name:str}", sync_to_thread=True)
+    def development_page(request: Request[Any, Any, Any], name: FromPath[str]) -> Any:
+        """The page a marketing flyer's QR code opens: what the registry vouches for about
+        the development today (public; nothing personal). JSON for Accept: application/json."""
+        try:
+            with database.reading() as session:
+                found = developments.claims(session, settings, name, settings.current_date())
+        except InvalidInput:
+            message = "この分譲地には、現在有効な定額型証明書がありません。"
+            if wants_json(request):
+                return problem(
+                    404, f"no fixed-floor certificate of development {name!r} is in force"
+                )
+            return Template(
+                "development.html",
+                context={"d": None, "message": message},
+                media_type=MediaType.HTML,
+                status_code=404,
+            )
+        if wants_json(request):
+            return Response(found.as_json(), media_type=MediaType.JSON)
+        return Template(
+            "development.html", context={"d": found.as_json()}, media_type=MediaType.HTML
+        )
+
     @get("/api/v1/certificates/{number:str}", sync_to_thread=True)
     def by_number(
         number: FromPath[str],
@@ -122,6 +148,7 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             verify_page,
+            development_page,
             by_number,
             verify_upload,
             public_keys,

@@ -18,10 +18,10 @@ from urllib.parse import quote
 
 from sqlmodel import Session, col, select
 
-from registry import audit, calculator, fields, validity
+from registry import audit, calculator, developments, fields
 from registry.actors import Actor, Role
 from registry.errors import Conflict, DomainError, InvalidInput, NotFound
-from registry.kinds import ContractForm, Kind
+from registry.kinds import ContractForm
 from registry.models import (
     Builder,
     Certificate,
@@ -364,35 +364,8 @@ def guarantee_data(
     lots. The chart's market rent is the builder's figure, or by DOMAIN.md's rule of thumb
     (a floor is about 40% of market rent) the floor ÷ 0.4, and says which."""
     on = on or maker.settings.current_date()
-    rows = session.exec(
-        select(Certificate, House)
-        .join(House, col(House.id) == Certificate.house_id)
-        .where(House.development == development, Certificate.kind == Kind.FIXED_FLOOR.value)
-    ).all()
-    active = [
-        (c, h)
-        for c, h in rows
-        if validity.status(c.valid_until, c.revoked_on, on).value == "active" and c.floor
-    ]
-    if not active:
-        raise InvalidInput(
-            "development",
-            f"development {development!r} has no fixed-floor certificate in force; "
-            "a guarantee cannot be claimed for it",
-        )
-    floors = sorted(c.floor for c, _ in active if c.floor)
-    floor = floors[0]
-    years = min(
-        (c.valid_until.year - c.valid_from.year)
-        - (
-            1
-            if (c.valid_until.month, c.valid_until.day) < (c.valid_from.month, c.valid_from.day)
-            else 0
-        )
-        for c, _ in active
-    )
-    builder = session.get(Builder, active[0][1].builder_id)
-    assert builder is not None
+    found = developments.claims(session, maker.settings, development, on)
+    floors, floor, years = found.floors, found.floor, found.years
     assumed = market_rent is None
     rent = (
         market_rent if market_rent is not None else calculator.yen(Decimal(floor) / Decimal("0.4"))
@@ -413,19 +386,19 @@ def guarantee_data(
         floor_text if floors[0] == floors[-1] else f"{fmt.kin(floors[0])}〜{fmt.kin(floors[-1])}"
     )
     return {
-        "development": development,
-        "builder": builder.name,
+        "development": found.development,
+        "builder": found.builder,
         "date": maker.date(on),
-        "lots": str(len(active)),
+        "lots": str(found.lots),
         "headline": f"最長{years}年間、毎月{floor_text}以上の家賃を保証",
         "subline": (
-            f"この分譲地の{len(active)}区画は、{'一般社団法人 移住・住みかえ支援機構'}の定額型"
+            f"この分譲地の{found.lots}区画は、{'一般社団法人 移住・住みかえ支援機構'}の定額型"
             f"「かせるストック証明書」付き住宅です（引渡しから最長{years}年）。"
         ),
         "facts": [
             {"label": "借上げ最低保証家賃（月額）", "value": range_text},
             {"label": "保証期間", "value": f"引渡しから最長{years}年"},
-            {"label": "定額型証明書のある区画", "value": f"{len(active)}区画"},
+            {"label": "定額型証明書のある区画", "value": f"{found.lots}区画"},
         ],
         "chart_svg": rent_chart(ages, scenarios, floor, f"保証家賃 {floor_text}"),
         "chart_note": (

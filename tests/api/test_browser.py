@@ -4,6 +4,7 @@ person sees. Screenshots are kept in artifacts/ (a test artifact, not committed)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -125,3 +126,42 @@ def test_what_a_buyer_sees(db, settings, maker, server, tmp_path):
     assert "森" not in _browser(
         f"{server}/v/{payloads['superseded']}", tmp_path / "again.png", tmp_path / "profile-again"
     )
+
+
+def test_the_page_a_flyers_qr_code_opens(db, settings, server, tmp_path):
+    from urllib.parse import quote
+
+    numbers = [f.issue(db, settings, house=f.house(lot=f"{n:02d}")) for n in range(1, 4)]
+    f.issue(db, settings, house=f.house(lot="04"), floor=30_000)
+    with db.transaction() as session:
+        services.revoke_certificate(session, f.STAFF, settings, numbers[2], "虚偽の申請")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "development.png"
+    dom = _browser(f"{server}/developments/{quote('テスト分譲地')}", shot, tmp_path / "profile")
+    # Three lots in force (the revoked one is not), floors from ¥30,000 to ¥45,000; all
+    # four overdue on their 10-year inspection (2025-10-16) as of 2026-11-23.
+    assert 'data-status="valid"' in dom
+    assert "3区画" in dom and "30,000円〜45,000円" in dom and "点検遅延 3区画" in dom
+    assert "山本" not in dom  # nothing personal
+    assert shot.stat().st_size > 5000
+    missing = _browser(
+        f"{server}/developments/{quote('無い分譲地')}", tmp_path / "m.png", tmp_path / "p2"
+    )
+    assert 'data-status="invalid"' in missing and "有効な定額型証明書がありません" in missing
+    answer = json.loads(
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{server}/developments/{quote('テスト分譲地')}",
+                headers={"accept": "application/json"},
+            )
+        ).read()
+    )
+    assert answer == {
+        "development": "テスト分譲地",
+        "builder": answer["builder"],
+        "lots": 3,
+        "floor_lowest": 30_000,
+        "floor_highest": 45_000,
+        "years": 50,
+        "standings": {"overdue": 3},
+    }

@@ -5,12 +5,8 @@ person sees. Screenshots are kept in artifacts/ (a test artifact, not committed)
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -19,6 +15,7 @@ import pytest
 from registry import services
 from registry.services.certificates import active_issue, find_certificate
 from tests import factories as f
+from tests.server import Server, environment
 
 pytestmark = pytest.mark.usefixtures("parties")
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "artifacts"
@@ -36,46 +33,12 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(maker, tmp_path):
     """`kaseru serve` over the test database, as a separate process."""
-    settings = maker.settings
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "KASERU_HOME": str(settings.home),
-        "KASERU_KEYRING": str(settings.keyring),
-        "KASERU_ROOT_CERT": str(settings.root_cert),
-        "KASERU_SIGNING_KEY": str(settings.signing_key),
-        "KASERU_SIGNING_CERT": str(settings.signing_cert),
-        "KASERU_TODAY": settings.current_date().isoformat(),
-        "KASERU_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
-    script = Path(sys.executable).with_name("kaseru")
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(script), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("kaseru serve did not start: " + (tmp_path / "server.log").read_text())
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    running = Server(environment(maker.settings), tmp_path / "server.log").start()
+    yield running.url
+    running.stop()
 
 
 def _browser(url: str, shot: Path, profile: Path) -> str:

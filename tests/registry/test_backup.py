@@ -5,6 +5,7 @@ pg_dump/pg_restore on the test database."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -30,7 +31,7 @@ from registry.actors import Role
 from registry.database import MIGRATIONS, Database
 from registry.settings import Settings
 from tests import factories as f
-from tests.mailbox import free_port
+from tests.server import Server, environment
 
 pytestmark = pytest.mark.usefixtures("parties")
 KASERU = Path(sys.executable).with_name("kaseru")
@@ -408,41 +409,14 @@ def test_backup_of_a_broken_chain_is_written_and_says_so(db, settings, capsys, t
 
 @pytest.fixture
 def server(maker, tmp_path):
-    """`kaseru serve` over the test database, as a separate process."""
-    settings = maker.settings
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "KASERU_HOME": str(settings.home),
-        "KASERU_KEYRING": str(settings.keyring),
-        "KASERU_ROOT_CERT": str(settings.root_cert),
-        "KASERU_SIGNING_KEY": str(settings.signing_key),
-        "KASERU_SIGNING_CERT": str(settings.signing_cert),
-        "KASERU_TODAY": settings.current_date().isoformat(),
-        "KASERU_RATE_LIMIT": "0",
-    }
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(KASERU), "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("kaseru serve did not start: " + (tmp_path / "server.log").read_text())
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    """`kaseru serve` over the test database, as a separate process with two workers."""
+    running = Server(
+        environment(dataclasses.replace(maker.settings, rate_limit=0)),
+        tmp_path / "server.log",
+        workers=2,
+    ).start()
+    yield running.url
+    running.stop()
 
 
 class Writers:

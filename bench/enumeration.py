@@ -14,23 +14,21 @@ of the number, and the expected number of guesses is about 2³⁹.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import httpx
 
-# The test suite's factories and server helper make the registry and run the server.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from registry.database import Database
-from registry.settings import Settings
-from tests import factories
-from tests.server import Server, environment
-
-ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+from registry.verification import CODE_ALPHABET as ALPHABET
 
 
 def main() -> None:
@@ -39,17 +37,35 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
 
+    # The demo registry (KASERU_CODE_FAILURES_PER_DAY at its default), served as in production.
     home = Path(tempfile.mkdtemp(prefix="kaseru-enum-"))
-    settings = Settings(
-        home=home, database_url=f"sqlite:///{home / 'kaseru.db'}", rate_limit=args.limit
-    )  # KASERU_CODE_FAILURES_PER_DAY at its default
-    database = Database(settings)
-    database.migrate()
-    factories.register_parties(database)
-    number = factories.issue(database, settings)
-    database.dispose()
-
-    server = Server(environment(settings), home / "server.log", workers=args.workers).start()
+    environment = {**os.environ, "KASERU_HOME": str(home), "KASERU_RATE_LIMIT": str(args.limit)}
+    environment.pop("DATABASE_URL", None)
+    kaseru = str(Path(sys.executable).with_name("kaseru"))
+    out = home / "out"
+    subprocess.run(
+        [kaseru, "demo", "--out", str(out)], env=environment, check=True, capture_output=True
+    )
+    number = json.loads((out / "certificates.json").read_text())[0]["number"]
+    failures = os.environ.get("KASERU_CODE_FAILURES_PER_DAY") or "20"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    with (home / "server.log").open("w") as log:
+        server = subprocess.Popen(
+            [kaseru, "serve", "--port", str(port), "--workers", str(args.workers)],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
     chance = random.Random()
 
     def guesses(client: httpx.Client, which: str, until: str) -> tuple[int, int, str]:
@@ -68,12 +84,13 @@ def main() -> None:
 
     started = time.monotonic()
     try:
-        with httpx.Client(base_url=server.url, timeout=10) as client:
+        with httpx.Client(base_url=url, timeout=10) as client:
             per_number, hits, refusal = guesses(client, number, "wrong codes")
             # The rest of the minute's allowance, on numbers never issued.
             rest, _, limit = guesses(client, "A0020000019999000001", "requests a minute")
     finally:
-        server.stop()
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(10)
     took = time.monotonic() - started
     per_address = per_number + 1 + rest  # the refused request counted too
 
@@ -81,7 +98,7 @@ def main() -> None:
     expected = space / 2
     print(
         f"server: {args.workers} worker(s), KASERU_RATE_LIMIT={args.limit}, "
-        f"KASERU_CODE_FAILURES_PER_DAY={settings.code_failures_per_day}"
+        f"KASERU_CODE_FAILURES_PER_DAY={failures}"
     )
     print(f"one number: {per_number} wrong codes answered (hits: {hits}), then 429: {refusal!r}")
     print(f"one address: {per_address} requests answered in the minute, then 429: {limit!r}")

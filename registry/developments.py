@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from registry import fields, maintenance, validity
@@ -76,15 +77,24 @@ def claims(session: Session, settings: Settings, development: str, on: dt.date) 
         )
     builder = session.get(Builder, active[0][1].builder_id)
     assert builder is not None
-    standings: Counter[str] = Counter()
-    for certificate, _ in active:
-        open_dates = session.exec(
-            select(col(PlanEntry.due_date)).where(
-                PlanEntry.certificate_id == certificate.id, col(PlanEntry.inspection_id).is_(None)
-            )
+    ids = [c.id for c, _ in active]
+    first_open = dict(
+        session.exec(
+            select(col(PlanEntry.certificate_id), func.min(PlanEntry.due_date))
+            .where(col(PlanEntry.certificate_id).in_(ids), col(PlanEntry.inspection_id).is_(None))
+            .group_by(col(PlanEntry.certificate_id))
         ).all()
-        report = maintenance.standing(open_dates, on, settings.due_window_days, settings.grace_days)
-        standings[report.standing.value] += 1
+    )
+    # The standing turns on the earliest open date only (registry/maintenance.py).
+    standings = Counter(
+        maintenance.standing(
+            [first_open[c.id]] if c.id in first_open else [],
+            on,
+            settings.due_window_days,
+            settings.grace_days,
+        ).standing.value
+        for c, _ in active
+    )
     return Claims(
         development=development,
         builder=builder.name,

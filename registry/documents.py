@@ -116,9 +116,13 @@ class DocumentMaker:
 
     def verification(self, certificate: Certificate, issue: Issue) -> dict[str, Any]:
         """What a document about this issue carries: the signatory and the QR code whose
-        link opens the verification page with the signed payload."""
+        link opens the verification page with the signed payload, and that link (`url`,
+        for e-mail)."""
         content = qr_content(self.settings.public_url, self.payload(certificate, issue))
-        return self.common(content, "読み取ると、この証明書が有効かどうかを確認できます")
+        return {
+            **self.common(content, "読み取ると、この証明書が有効かどうかを確認できます"),
+            "url": "".join(content),
+        }
 
     def common(self, content: str | list[str], caption: str) -> dict[str, Any]:
         """What every document carries: the signatory and a QR code."""

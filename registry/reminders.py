@@ -48,7 +48,6 @@ from registry.mail import Mailer, Pending, Refused
 from registry.models import Builder, Certificate, House, Issue, PlanEntry, Reminder, utcnow
 from registry.services.certificates import Page, check_page, paged
 from registry.settings import Settings
-from signing.payload import qr_content
 
 INSTITUTE = "一般社団法人 移住・住みかえ支援機構"
 STALE_PART = dt.timedelta(minutes=10)
@@ -207,9 +206,6 @@ def letter(
         reminder.label,
         as_of,
     )
-    issue = session.get(Issue, reminder.issue_id)
-    assert issue is not None
-    data["url"] = "".join(qr_content(maker.settings.public_url, maker.payload(certificate, issue)))
     return maker.make("reminder", data, documents.created_on(as_of)), data
 
 

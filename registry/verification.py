@@ -44,13 +44,16 @@ def mask(name: str) -> str:
     return name[:1] + "＊＊"
 
 
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""The letters of verification codes: no 0/O, 1/I, as they are read from paper."""
+
+
 def verification_code(secret: str, number: str, issue_number: str) -> str:
     """The short code printed on an issue for manual entry (照会コード): 8 characters of
     HMAC-SHA256 over the numbers, so numbers alone cannot be enumerated."""
     digest = hmac.new(secret.encode(), f"{number}:{issue_number}".encode(), hashlib.sha256)
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from paper
     value = int.from_bytes(digest.digest()[:5], "big")
-    code = "".join(alphabet[(value >> (5 * i)) & 31] for i in range(8))
+    code = "".join(CODE_ALPHABET[(value >> (5 * i)) & 31] for i in range(8))
     return f"{code[:4]}-{code[4:]}"
 
 

@@ -62,6 +62,28 @@ def test_typed_name_unmasks_only_when_it_matches(db, settings, maker, client):
     assert (wrong["owner"], wrong["name_matches"]) == ("山本 ＊＊", False)
 
 
+def test_typed_name_matches_across_width_and_spacing_but_not_kana(db, settings, maker, client):
+    """A name is compared after NFKC with every space removed (signing/payload.py): the
+    width of Latin letters, digits and katakana, and the kind of space, do not matter;
+    hiragana for katakana, a letter's case or a missing sound mark do."""
+    number = f.issue(db, settings, owner_name="ヤマグチ ＡＢＣ１")
+    text = _payload(db, maker, number)
+    typed = {
+        "ﾔﾏｸﾞﾁ ABC1": True,
+        "ヤマグチ\u3000ＡＢＣ１": True,
+        "ヤマグチABC1": True,
+        "やまぐち ABC1": False,
+        "ヤマグチ abc1": False,
+        "ﾔﾏｸﾁ ABC1": False,
+    }
+    answers = {
+        name: client.get(f"/v/{text}", params={"name": name}, headers=JSON).json() for name in typed
+    }
+    assert {name: a["name_matches"] for name, a in answers.items()} == typed
+    for name, matches in typed.items():
+        assert (answers[name]["owner"] == "ヤマグチ ＡＢＣ１") is matches
+
+
 def test_superseded_copy_says_so_without_names(db, settings, maker, client):
     number = f.issue(db, settings)
     old = _payload(db, maker, number)

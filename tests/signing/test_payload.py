@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 
 import cbor2
 import pytest
@@ -85,6 +86,75 @@ def test_base32_decoder_agrees_with_the_standard_library():
 @given(st.binary(min_size=1, max_size=200))
 def test_base32_round_trip(data):
     assert P.b32decode(base64.b32encode(data).decode().rstrip("=")) == data
+
+
+# ---- the owner hash: the name NFKC-normalised, every space removed ----------------------
+
+SALT = bytes.fromhex("00112233445566778899aabbccddeeff")
+
+
+def _hash_of(normal: str) -> bytes:
+    """The rule written out: the first 8 bytes of SHA-256(salt ‖ UTF-8 of the normal form)."""
+    return hashlib.sha256(SALT + normal.encode("utf-8")).digest()[:8]
+
+
+@pytest.mark.parametrize(
+    ("typed", "normal"),
+    [
+        # spacing: ASCII, ideographic (U+3000), tabs, none, around the name
+        ("山本 一郎", "山本一郎"),
+        ("山本\u3000一郎", "山本一郎"),
+        ("山本一郎", "山本一郎"),
+        (" 山本\t 一郎\u3000", "山本一郎"),
+        # width: full-width Latin and digits become ASCII
+        ("Ｙａｍａｍｏｔｏ\u3000Ｉｃｈｉｒｏ", "YamamotoIchiro"),
+        ("Yamamoto Ichiro", "YamamotoIchiro"),
+        ("株式会社住替１２３", "株式会社住替123"),
+        # half-width katakana becomes katakana, its sound marks composed (ｸﾞ → グ)
+        ("ﾔﾏｸﾞﾁ ｲﾁﾛｳ", "ヤマグチイチロウ"),
+        ("ヤマグチ　イチロウ", "ヤマグチイチロウ"),
+        # compatibility characters: ㈱, a compatibility ideograph (U+FA19 神 → U+795E 神),
+        # Kangxi radicals copied out of a PDF (U+2F2D ⼭ → 山, U+2F00 ⼀ → 一)
+        ("㈱住替", "(株)住替"),
+        ("\ufa19田 太郎", "\u795e田太郎"),
+        ("\u2f2d本 \u2f00郎", "山本一郎"),
+    ],
+)
+def test_owner_hash_follows_the_rule(typed, normal):
+    assert P.owner_hash(SALT, typed) == _hash_of(normal)
+
+
+@pytest.mark.parametrize(
+    ("one", "one_normal", "other", "other_normal"),
+    [
+        # kana: NFKC does not fold hiragana into katakana, so they stay different
+        ("ヤマモト イチロウ", "ヤマモトイチロウ", "やまもと いちろう", "やまもといちろう"),
+        ("ﾔﾏﾓﾄ", "ヤマモト", "やまもと", "やまもと"),
+        # 旧字体 that are characters of their own (not compatibility ideographs) stay
+        # different: 髙/高, 﨑 (U+FA11, one of the twelve unified ideographs in the
+        # compatibility block, which NFKC leaves alone)/崎, 濱/浜, 邊/辺
+        ("髙橋 一郎", "髙橋一郎", "高橋 一郎", "高橋一郎"),
+        ("山\ufa11 一郎", "山\ufa11一郎", "山崎 一郎", "山崎一郎"),
+        ("濱田 一郎", "濱田一郎", "浜田 一郎", "浜田一郎"),
+        ("渡邊 一郎", "渡邊一郎", "渡辺 一郎", "渡辺一郎"),
+        # a sound mark is part of the name; case is not folded
+        ("ｶﾞ", "ガ", "ｶ", "カ"),
+        ("YAMAMOTO", "YAMAMOTO", "Ｙａｍａｍｏｔｏ", "Yamamoto"),
+    ],
+)
+def test_owner_hash_keeps_different_names_apart(one, one_normal, other, other_normal):
+    """Each hashes as its own normal form, and the two differ."""
+    assert P.owner_hash(SALT, one) == _hash_of(one_normal)
+    assert P.owner_hash(SALT, other) == _hash_of(other_normal)
+    assert P.owner_hash(SALT, one) != P.owner_hash(SALT, other)
+
+
+def test_owner_hash_depends_on_the_salt():
+    assert P.owner_hash(SALT, "山本 一郎") != P.owner_hash(bytes(16), "山本 一郎")
+    assert (
+        P.owner_hash(bytes(16), "山本 一郎")
+        == (hashlib.sha256(bytes(16) + "山本一郎".encode()).digest()[:8])
+    )
 
 
 def test_every_single_character_change_is_refused(ring):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import itertools
+import json
 
 import pytest
 from sqlalchemy import text
@@ -103,3 +106,63 @@ def test_rewritten_chain_tail_is_caught_by_the_head(db, settings):
     with db.reading() as session:
         report = audit.verify(session)
     assert report.broken_seq == 5
+
+
+def _forged_hash(prev_hash: str, event: AuditEvent, after: str | None) -> str:
+    """The chain's formula written out as a forger would (registry/audit.py's docstring):
+    SHA-256 over the previous hash and the event's fields in canonical JSON."""
+    body = json.dumps(
+        {
+            "seq": event.seq,
+            "at": event.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "actor": event.actor,
+            "action": event.action,
+            "entity": event.entity,
+            "entity_key": event.entity_key,
+            "before": event.before,
+            "after": after,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def test_a_consistently_rehashed_tail_is_caught_by_the_head_alone(db, settings, capsys):
+    """A forger with write access rewrites event 5 (the first issue's floor ¥45,000 made
+    ¥90,000), rehashes it and relinks and rehashes event 6 after it: every event's hash and
+    link is consistent from the first one, so only the head's hash can tell."""
+    f.issue(db, settings)
+    f.issue(db, settings, house=f.house(lot="02"))
+    with db.reading() as session:
+        events = session.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5, 6]
+    fifth, sixth = events[4], events[5]
+    assert '"floor":45000' in fifth.after
+    after = fifth.after.replace('"floor":45000', '"floor":90000')
+    fifth_hash = _forged_hash(fifth.prev_hash, fifth, after)
+    sixth_hash = _forged_hash(fifth_hash, sixth, sixth.after)
+    _sql(
+        db,
+        "UPDATE audit_event SET after = :after, hash = :h WHERE seq = 5",
+        after=after,
+        h=fifth_hash,
+    )
+    _sql(
+        db,
+        "UPDATE audit_event SET prev_hash = :p, hash = :h WHERE seq = 6",
+        p=fifth_hash,
+        h=sixth_hash,
+    )
+    with db.reading() as session:
+        stored = session.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        report = audit.verify(session)
+    # The forgery is well made: the chain up to event 6 checks out on its own terms.
+    assert stored[4].after == after and stored[5].hash == sixth_hash
+    assert all(e.prev_hash == p.hash for p, e in itertools.pairwise(stored))
+    assert (report.intact, report.broken_seq, report.events) == (False, 7, 6)
+    assert report.head_hash == sixth_hash
+    code, output = _verify_cli(settings, capsys)
+    assert code == 1
+    assert "chain head" in output

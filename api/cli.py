@@ -847,6 +847,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(error.format_message().replace("\n", " "), error.exit_code)
     except DomainError as error:
         return _fail(error.message, 1)
+    except KeyringError as error:  # an unknown kid to compromise, no key set to rotate
+        return _fail(str(error), 1)
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         return _fail(f"database error: {reason}", 1)

@@ -1,6 +1,6 @@
 """The signed QR payload: COSE_Sign1 (RFC 9052) over a CBOR map, Ed25519, base32.
 
-Layout (test vectors in tests/signing/test_payload.py):
+Layout (a fixed-bytes test vector: tests/data/payload-vector.json, see tests/data/README.md):
 
 - protected header: {1: -8 (EdDSA), 4: kid (2 bytes)}; unprotected header: {}
 - payload: a CBOR map with integer keys

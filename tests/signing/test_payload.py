@@ -6,11 +6,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
+from pathlib import Path
 
 import cbor2
 import pytest
 import segno
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -42,31 +48,105 @@ def _sign(ring, claims=CLAIMS):
     return P.sign(claims, key.kid_bytes, private)
 
 
-def test_vector_with_a_fixed_key():
-    """A fixed seed makes a fixed payload (Ed25519 is deterministic): the vector that
-    another implementation must reproduce, and read back."""
-    private = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-    text = P.sign(CLAIMS, bytes.fromhex("0a0b"), private)
-    message = cbor2.loads(base64.b32decode(text + "=" * (-len(text) % 8)))
-    assert message.tag == 18
-    protected, unprotected, payload, signature = message.value
-    assert cbor2.loads(protected) == {1: -8, 4: b"\x0a\x0b"}
-    assert dict(unprotected) == {}
-    assert dict(cbor2.loads(payload)) == {
-        1: 20000012015000003,
-        11: 0,
-        2: 21309,
-        3: 2,
-        4: 2,
-        5: 45_000,
-        6: (dt.date(2015, 10, 16) - P.EPOCH).days,
-        7: (dt.date(2065, 10, 16) - P.EPOCH).days,
-        8: (dt.date(2015, 10, 30) - P.EPOCH).days,
-        9: CLAIMS.owner_hash,
-        10: (dt.date(2026, 11, 1) - P.EPOCH).days,
+VECTOR_FILE = Path(__file__).resolve().parents[1] / "data" / "payload-vector.json"
+VECTOR = json.loads(VECTOR_FILE.read_text(encoding="utf-8"))
+
+
+def _vector_claims() -> P.Claims:
+    c = VECTOR["claims"]
+    return P.Claims(
+        number=c["number"],
+        issue_number=c["issue_number"],
+        owner_sequence=c["owner_sequence"],
+        kind=c["kind"],
+        floor=c["floor"],
+        valid_from=dt.date.fromisoformat(c["valid_from"]),
+        valid_until=dt.date.fromisoformat(c["valid_until"]),
+        issued_on=dt.date.fromisoformat(c["issued_on"]),
+        signed_on=dt.date.fromisoformat(c["signed_on"]),
+        owner_hash=bytes.fromhex(VECTOR["owner"]["hash"]),
+    )
+
+
+def test_vector_fields_agree_without_the_code_under_test():
+    """tests/data/payload-vector.json checked with cbor2, hashlib and cryptography alone:
+    what another implementation can rely on."""
+    v = VECTOR
+    protected, payload = bytes.fromhex(v["protected"]), bytes.fromhex(v["payload"])
+    sig_structure, signature = bytes.fromhex(v["sig_structure"]), bytes.fromhex(v["signature"])
+    seed = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(v["private_key_seed"]))
+    public = seed.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert public.hex() == v["public_key"]
+    assert cbor2.loads(protected) == {1: -8, 4: bytes.fromhex(v["kid"])}
+    owner = v["owner"]
+    assert "".join(owner["typed"].split()) == owner["normalised"]
+    salted = bytes.fromhex(owner["salt"]) + owner["normalised"].encode("utf-8")
+    assert owner["hash"] == hashlib.sha256(salted).digest()[:8].hex()
+    days = {
+        k: (dt.date.fromisoformat(v["claims"][k]) - dt.date(1970, 1, 1)).days
+        for k in ("valid_from", "valid_until", "issued_on", "signed_on")
     }
-    assert len(signature) == 64
-    assert P.sign(CLAIMS, bytes.fromhex("0a0b"), private) == text
+    assert days == {
+        "valid_from": 16724,
+        "valid_until": 34987,
+        "issued_on": 16738,
+        "signed_on": 20758,
+    }
+    assert list(cbor2.loads(payload).items()) == [
+        (1, 20000012015000003),  # A0020000012015000003 without its series letter
+        (11, 0),  # series A
+        (2, 21309),
+        (3, 2),
+        (4, 2),  # fixed floor
+        (6, days["valid_from"]),
+        (7, days["valid_until"]),
+        (8, days["issued_on"]),
+        (9, bytes.fromhex(owner["hash"])),
+        (10, days["signed_on"]),
+        (5, 45_000),
+    ]
+    assert {int(k): val for k, val in v["payload_map"].items()} == {
+        k: val.hex() if isinstance(val, bytes) else val for k, val in cbor2.loads(payload).items()
+    }
+    assert sig_structure == cbor2.dumps(["Signature1", protected, b"", payload])
+    Ed25519PublicKey.from_public_bytes(public).verify(signature, sig_structure)  # raises if not
+    message = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]))
+    assert message.hex() == v["cose_sign1"]
+    text = v["text"]
+    assert base64.b32decode(text + "=" * (-len(text) % 8)) == message
+    assert v["qr"]["segments"] == [v["qr"]["base_url"] + "/v/", text]
+
+
+def test_the_code_reproduces_the_vector_byte_for_byte():
+    """Ed25519 is deterministic: the same key and claims sign to exactly the same text."""
+    v = VECTOR
+    private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(v["private_key_seed"]))
+    claims = _vector_claims()
+    owner = v["owner"]
+    assert P.owner_hash(bytes.fromhex(owner["salt"]), owner["typed"]).hex() == owner["hash"]
+    assert P.owner_hash(bytes.fromhex(owner["salt"]), owner["normalised"]).hex() == owner["hash"]
+    assert claims.to_cbor().hex() == v["payload"]
+    text = P.sign(claims, bytes.fromhex(v["kid"]), private)
+    assert text == v["text"]
+    assert P.b32decode(text).hex() == v["cose_sign1"]
+    assert P.qr_content(v["qr"]["base_url"], text) == v["qr"]["segments"]
+    assert P.Claims.from_cbor(bytes.fromhex(v["payload"])) == claims
+    assert claims.as_json() == v["claims"]
+
+
+def test_the_vector_verifies_with_its_published_key(tmp_path):
+    v = VECTOR
+    path = tmp_path / "keyring.json"
+    path.write_text(json.dumps(v["keys"]))
+    ring = Keyring.load(path)
+    on = dt.date.fromisoformat(v["verified_on"])
+    verdict = P.verify("".join(v["qr"]["segments"]), ring, on)
+    assert {"valid": verdict.valid, "status": verdict.status, "key": verdict.key} == v["verdict"]
+    assert (verdict.kid, verdict.claims) == (v["kid"], _vector_claims())
+    forged = bytearray(bytes.fromhex(v["cose_sign1"]))
+    forged[-1] ^= 1  # the signature's last byte
+    forged_text = base64.b32encode(bytes(forged)).decode().rstrip("=")
+    assert not P.verify(forged_text, ring, on).valid
 
 
 def test_genuine_payload_verifies(ring):

@@ -10,7 +10,15 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from select import select as readable
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -21,11 +29,12 @@ from sqlmodel import select
 from api.app import create_app
 from api.cli import main
 from registry import services
-from registry.models import ApiKey, AuditEvent, Certificate, Issue
+from registry.models import ApiKey, AuditEvent, Certificate, Inspection, Issue
 from signing import payload
 from signing.keyring import Keyring
 from tests import factories as f
 from tests import pdf as look
+from tests.mailbox import free_port
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -449,3 +458,120 @@ def test_render_guarantee_prints_the_builders_market_rent(db, settings, cli, cap
         capsys, "render", "guarantee", "テスト分譲地", "--market-rent", "-5", "--db", cli
     )
     assert code == 1 and err.startswith("kaseru: error: ") and err.count("\n") == 1
+
+
+# ---- the rest of what the README shows: calc stress --fee, inspections record, serve ----
+
+
+def test_calc_stress_with_another_fee(capsys):
+    # 100,000 × (1 − 0.10) = 90,000 with no decline; × 0.99 after a year at −1 %: 89,100
+    code, out, _ = run(
+        capsys, "calc", "stress", "--rent", "100000", "--decline", "0", "--fee", "10"
+    )
+    assert (code, json.loads(out)) == (0, {"rent_after": 90_000, "decline": 0.0})
+    args = ("--rent", "100000", "--decline", "-1", "--years", "1", "--fee", "10")
+    assert json.loads(run(capsys, "calc", "stress", *args)[1])["rent_after"] == 89_100
+    code, _, err = run(capsys, "calc", "stress", "--rent", "100000", "--decline", "0", "--fee", "x")
+    assert code == 2 and err.startswith("kaseru: error: ")
+
+
+@pytest.mark.usefixtures("parties")
+def test_inspections_record_with_repairs_required(db, settings, cli, capsys):
+    number = f.issue(db, settings)
+    code, out, err = run(
+        capsys,
+        "inspections",
+        "record",
+        number,
+        "--on",
+        "2026-11-01",
+        "--inspector",
+        "検査員 大野",
+        "--result",
+        "repairs_required",
+        "--findings",
+        "外壁にひび割れ",
+        "--repairs",
+        "外壁補修",
+        "--db",
+        cli,
+    )
+    assert (code, err) == (0, "")
+    assert out.startswith(f"recorded the inspection of {number} on 2026-11-01; standing ")
+    with db.reading() as session:
+        [inspection] = session.exec(select(Inspection)).all()
+    assert (inspection.result, inspection.findings, inspection.repairs) == (
+        "repairs_required",
+        "外壁にひび割れ",
+        "外壁補修",
+    )
+    assert inspection.inspector == "検査員 大野" and inspection.repairs_completed_on is None
+    # Repairs required and none named: refused, nothing recorded.
+    before = f.counts(db)
+    code, out, err = run(
+        capsys,
+        "inspections",
+        "record",
+        number,
+        "--on",
+        "2026-11-02",
+        "--inspector",
+        "検査員 大野",
+        "--result",
+        "repairs_required",
+        "--db",
+        cli,
+    )
+    assert code == 1 and out == "" and "repairs" in err
+    assert f.counts(db) == before
+
+
+def test_serve_listens_on_the_host_it_is_given(settings, tmp_path):
+    """`kaseru serve --host 127.0.0.2`: answers there, and not on 127.0.0.1 (the default)."""
+    port = free_port()
+    environment = {**os.environ, "KASERU_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("kaseru")),
+            "serve",
+            "--host",
+            "127.0.0.2",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--db",
+            settings.database_url,
+        ],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        bufsize=0,  # unbuffered, so that select sees every line that is not read yet
+        start_new_session=True,
+    )
+    try:
+        said = []
+        deadline = time.monotonic() + 60
+        while not any("Listening at" in line for line in said):
+            assert server.stdout is not None
+            ready, _, _ = readable([server.stdout], [], [], max(deadline - time.monotonic(), 0))
+            line = server.stdout.readline().decode() if ready else ""
+            assert line, f"kaseru serve said no more: {said}"
+            said.append(line)
+        assert any(f"http://127.0.0.2:{port}" in line for line in said)
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.2:{port}/healthz", timeout=5
+                ) as answer:
+                    assert json.loads(answer.read()) == {"status": "ok"}
+                break
+            except urllib.error.URLError:
+                assert server.poll() is None and time.monotonic() < deadline
+                # A poll: granian says when it listens, not when its worker accepts.
+                time.sleep(0.05)
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)  # the server and its worker
+        server.communicate(timeout=30)

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-pg lint format lock migration clean system
+.PHONY: run test test-pg test-deep lint format lock migration clean system system-pg
 
 # The tests use real tools from Debian's packages: Poppler (pdfsig, pdffonts) checks the
 # signed documents independently of pyHanko; headless Chromium with a Japanese font opens the
@@ -23,6 +23,17 @@ system:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	  else echo "the tests need: $(SYSTEM_PACKAGES) (missing:$$missing)"; exit 1; fi; fi
 
+# The PostgreSQL pass's backup tests run pg_dump, pg_restore and psql (Debian's
+# postgresql-client); the SQLite pass needs none of them.
+PG_TOOLS := pg_dump pg_restore psql
+system-pg:
+	@missing=""; for t in $(PG_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing postgresql-client for the PostgreSQL pass (missing:$$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; \
+	  else echo "the PostgreSQL pass needs postgresql-client (missing:$$missing)"; exit 1; fi; fi
+
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kaseru needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +48,14 @@ run: $(STAMP)  ## the main job: build the demo registry, then serve it on 127.0.
 test: $(STAMP) system  ## the whole suite on SQLite
 	$(BIN)/pytest -q
 
-test-pg: $(STAMP) system  ## the whole suite again on PostgreSQL (127.0.0.1:5432, database test)
+test-pg: $(STAMP) system system-pg  ## the whole suite again on PostgreSQL (127.0.0.1:5432, database test)
 	KASERU_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+
+# The property tests with many more examples from random seeds (CI's run is derandomized:
+# the same examples each time), and schemathesis with fresh random cases per operation.
+test-deep: $(STAMP) system  ## explore: hypothesis's `deep` profile, random seeds
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -m hypothesis
+	KASERU_FUZZ_EXAMPLES=200 $(BIN)/pytest -q tests/api/test_schemathesis.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +46,9 @@ class KeyringCache:
         return self._ring
 
 
-def create_app(settings: Settings) -> Litestar:
-    """The application over one registry."""
+def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) -> Litestar:
+    """The application over one registry; `clock` (monotonic seconds) paces the rate limit,
+    and tests pass one they move by hand."""
     database = Database(settings)
     keys = KeyringCache(documents.keyring_path(settings))
     root = documents.pki_files(settings).root
@@ -156,7 +159,7 @@ def create_app(settings: Settings) -> Litestar:
             *routes.build(database, settings),
         ],
         template_config=TemplateConfig(directory=HTML, engine=JinjaTemplateEngine),
-        middleware=[DefineMiddleware(RateLimit, limit=settings.rate_limit)]
+        middleware=[DefineMiddleware(RateLimit, limit=settings.rate_limit, clock=clock)]
         if settings.rate_limit > 0
         else [],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]

@@ -15,7 +15,16 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from registry import access, areas, documents, idempotency, reminders, services, verification
+from registry import (
+    access,
+    areas,
+    documents,
+    failpoints,
+    idempotency,
+    reminders,
+    services,
+    verification,
+)
 from registry.actors import Actor, Role
 from registry.database import Database
 from registry.errors import InvalidInput
@@ -139,7 +148,9 @@ def build(database: Database, settings: Settings) -> list[Any]:
             }
             if key is not None:
                 idempotency.remember(session, principal, key, digest, 201, body)
+            failpoints.reached("development.commit")
             session.commit()
+        failpoints.reached("development.committed")
         return Response(body, status_code=201)
 
     @get("/api/v1/certificates", sync_to_thread=True)

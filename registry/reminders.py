@@ -41,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from registry import documents
+from registry import documents, failpoints
 from registry.actors import Actor, Role
 from registry.database import Database
 from registry.mail import Mailer, Pending, Refused
@@ -323,6 +323,7 @@ class Run:
             if mailer is not None and reminder.email:
                 try:
                     pending = mailer.prepare(message(self.settings, reminder, data, pdf))
+                    failpoints.reached("reminder.prepared")
                 except Refused as error:
                     refused = f"refused: {error}"
             if not self._claim(reminder, refused):
@@ -337,10 +338,12 @@ class Run:
         hidden.replace(final)
         result = refused
         if pending is not None:
+            failpoints.reached("reminder.delivering")
             try:
                 result = pending.deliver()
             except Refused as error:
                 result = f"refused: {error}"
+            failpoints.reached("reminder.delivered")
         self._mark_sent(reminder, final, result)
         return Outcome(reminder, "sent", str(final), result)
 

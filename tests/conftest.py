@@ -1,6 +1,15 @@
 """Test databases: an SQLite file per test by default; PostgreSQL when
 KASERU_TEST_DATABASE_URL names one (the `make test-pg` pass). The schema always comes from
-the Alembic migrations, made once per run and reset between tests."""
+the Alembic migrations, made once per run and reset between tests.
+
+The SQLite pass never touches a PostgreSQL server: tests that only make sense there are
+marked `postgres` and run in the PostgreSQL pass alone (deselected, not skipped, here). A
+pass asked for PostgreSQL that cannot reach it stops before any test runs, with exit 3
+and a one-line reason.
+
+Hypothesis runs the `ci` profile (derandomized: the same examples every run, so a red run
+means the code changed) unless HYPOTHESIS_PROFILE names `deep` (`make test-deep`: many
+more examples from random seeds)."""
 
 from __future__ import annotations
 
@@ -10,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
@@ -20,17 +31,52 @@ from tests import factories
 
 PG_URL = os.environ.get("KASERU_TEST_DATABASE_URL", "")
 
+# No deadline: a slow machine is not a failure (pytest-timeout bounds a hang instead).
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, database=None, print_blob=True
+)
+hypothesis_settings.register_profile(
+    "deep",
+    max_examples=2000,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-def _pg_reset_schema(url: str) -> None:
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Asked for PostgreSQL and cannot have it: stop the whole run loudly, never skip."""
+    if not PG_URL:
+        return
     try:
-        engine = create_engine(Settings(database_url=url).url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+        engine = create_engine(Settings(database_url=PG_URL).url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
         engine.dispose()
     except Exception as error:
-        # Asked for PostgreSQL and cannot have it: stop the whole run loudly, never skip.
-        pytest.exit(f"PostgreSQL at {url} is unreachable: {error}", returncode=3)
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        pytest.exit(f"PostgreSQL at {PG_URL} is unreachable: {reason}", returncode=3)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres` belong to the PostgreSQL pass; the SQLite pass deselects
+    them, so it never connects to a server it was not given."""
+    if PG_URL:
+        return
+    kept = [item for item in items if item.get_closest_marker("postgres") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
+def _pg_reset_schema(url: str) -> None:
+    engine = create_engine(Settings(database_url=url).url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

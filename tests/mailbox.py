@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import select
 import socket
 import subprocess
 import sys
@@ -34,13 +35,13 @@ class Mailbox:
 
     def start(
         self,
-        hold: float = 0.0,
+        hold: bool = False,
         tls: tuple[Path, Path] | None = None,
         login: tuple[str, str] | None = None,
     ) -> Mailbox:
         self.port = free_port()
         command = [sys.executable, "-m", "tests.smtpsink", "--port", str(self.port)]
-        command += ["--folder", str(self.folder), "--hold", str(hold)]
+        command += ["--folder", str(self.folder)] + (["--hold"] if hold else [])
         if tls:
             command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
         if login:
@@ -64,9 +65,21 @@ class Mailbox:
             return []
         return [p.read_bytes() for p in sorted(self.folder.glob("*.eml"))]
 
-    def holding(self) -> int:
-        """Messages received whose answer the server is still holding back."""
-        return len(list(self.folder.glob("holding-*"))) if self.folder.exists() else 0
+    def wait_holding(self) -> str:
+        """Block until the server holds back its answer to a message (started with
+        `hold=True`); the message's name. The server's own words, not a guess of time."""
+        assert self.process is not None and self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], 120)
+        assert ready, "the SMTP sink held back no answer within 120 s"
+        line = self.process.stdout.readline()
+        assert line.startswith("holding "), line
+        return line.split()[1]
+
+    def release(self) -> None:
+        """Let the server answer what it holds back."""
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.write("release\n")
+        self.process.stdin.flush()
 
     def stop(self) -> None:
         if self.process is not None:

@@ -34,7 +34,9 @@ def poppler(tool: str, pdf: bytes) -> str:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "document.pdf"
         path.write_bytes(pdf)
-        done = subprocess.run([tool, str(path)], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [tool, str(path)], capture_output=True, text=True, check=False, timeout=120
+        )
     return done.stdout + done.stderr
 
 

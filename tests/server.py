@@ -39,7 +39,7 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(f"{self.url}/healthz", timeout=1)
@@ -47,6 +47,7 @@ class Server:
             except OSError:
                 if self.process.poll() is not None:
                     break
+                # A poll: granian's workers give no signal of their own once they accept.
                 time.sleep(0.05)
         self.kill()
         raise RuntimeError("kaseru serve did not start: " + self.log.read_text()[-2000:])

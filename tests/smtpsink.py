@@ -1,12 +1,13 @@
 """A real SMTP server process for tests (aiosmtpd): each message it accepts is written to
 a folder, one file each, before it answers 250. Optionally it requires STARTTLS and a
-login, or holds its answer to a message's end for a while (so a test can kill the client
-while it waits).
+login, or holds back its answer to a message's end (so a test can kill the client while
+it waits) until the test writes "release" to its standard input.
 
-    python -m tests.smtpsink --port 8025 --folder DIR [--hold SECONDS]
+    python -m tests.smtpsink --port 8025 --folder DIR [--hold]
         [--tls-cert PEM --tls-key PEM --user U --password P]
 
-It prints "ready" once it listens.
+It prints "ready" once it listens, and "holding NAME" when it holds an answer back; it
+stops when its standard input closes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import ssl
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,9 +27,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 class Sink:
     """Keeps each accepted message as `<n>.eml`; `accepted-<n>` marks it was received."""
 
-    def __init__(self, folder: Path, hold: float) -> None:
+    def __init__(self, folder: Path, hold: bool) -> None:
         self.folder = folder
         self.hold = hold
+        self.released = threading.Event()
         self.count = 0
 
     async def handle_DATA(self, server, session, envelope) -> str:
@@ -37,8 +40,8 @@ class Sink:
         part.write_bytes(envelope.original_content or envelope.content)
         part.replace(self.folder / f"{name}.eml")
         if self.hold:
-            (self.folder / f"holding-{name}").touch()
-            await asyncio.sleep(self.hold)
+            print(f"holding {name}", flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, self.released.wait)
         return "250 Message accepted for delivery"
 
 
@@ -46,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--folder", type=Path, required=True)
-    parser.add_argument("--hold", type=float, default=0.0)
+    parser.add_argument("--hold", action="store_true")
     parser.add_argument("--tls-cert", type=Path)
     parser.add_argument("--tls-key", type=Path)
     parser.add_argument("--user")
@@ -69,14 +72,16 @@ def main() -> None:
             return AuthResult(success=ok, handled=False)
 
         options.update(authenticator=authenticate, auth_required=True)
-    controller = Controller(
-        Sink(args.folder, args.hold), hostname="127.0.0.1", port=args.port, **options
-    )
+    sink = Sink(args.folder, args.hold)
+    controller = Controller(sink, hostname="127.0.0.1", port=args.port, **options)
     controller.start()
     print("ready", flush=True)
     try:
-        sys.stdin.read()  # until the test closes our stdin or kills us
+        for line in sys.stdin:  # until the test closes our stdin or kills us
+            if line.strip() == "release":
+                sink.released.set()
     finally:
+        sink.released.set()
         controller.stop()
 
 

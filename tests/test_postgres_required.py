@@ -1,5 +1,6 @@
-"""A run asked to use PostgreSQL stops loudly when the server is unreachable; it never
-skips its database tests."""
+"""A run asked to use PostgreSQL stops loudly, at start-up and whatever it collects, when
+the server is unreachable: exit 3 and a one-line reason, never skipped tests. The SQLite
+run never touches PostgreSQL (tests marked `postgres` are deselected there)."""
 
 from __future__ import annotations
 
@@ -8,32 +9,46 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+NOBODY = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
 
 
-def test_unreachable_postgres_stops_the_run():
-    env = {
-        **os.environ,
-        "KASERU_TEST_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2",
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/registry/test_migrations.py",
-        ],
+def _pytest(*arguments: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "KASERU_TEST_DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments],
         cwd=ROOT,
-        env=env,
+        env={**env, **environment},
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=300,
     )
-    assert done.returncode == 3, done.stdout + done.stderr
-    assert "PostgreSQL at" in done.stdout + done.stderr
-    assert "unreachable" in done.stdout + done.stderr
-    assert "skipped" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "tests/registry/test_migrations.py",  # database tests
+        "tests/registry/test_numbers.py",  # no database at all: still refused
+        "tests/registry/test_backup.py::test_restore_never_holds_tables_while_waiting_for_another",
+    ],
+)
+def test_unreachable_postgres_stops_the_run(target):
+    done = _pytest(target, KASERU_TEST_DATABASE_URL=NOBODY)
+    out = done.stdout + done.stderr
+    assert done.returncode == 3, out
+    reasons = [line for line in done.stdout.splitlines() if "unreachable" in line]
+    assert len(reasons) == 1, out  # the reason, on one line
+    assert f"PostgreSQL at {NOBODY} is unreachable: " in reasons[0]
+    assert "passed" not in out and "skipped" not in out and "Traceback" not in out
+
+
+def test_the_sqlite_run_deselects_the_postgres_tests():
+    done = _pytest("tests/registry/test_backup.py", "--collect-only")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(2 deselected)" in done.stdout
+    assert "test_restore_never_holds_tables_while_waiting_for_another" not in done.stdout
+    assert "test_a_restore_that_fails_part_way_changes_nothing" not in done.stdout

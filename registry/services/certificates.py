@@ -11,7 +11,17 @@ from sqlalchemy import Row, Select, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from registry import areas, audit, eligibility, fields, maintenance, numbers, postal, validity
+from registry import (
+    areas,
+    audit,
+    eligibility,
+    failpoints,
+    fields,
+    maintenance,
+    numbers,
+    postal,
+    validity,
+)
 from registry.actors import Actor, Role
 from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from registry.inputs import CertificateInput, HouseInput
@@ -222,6 +232,7 @@ def issue_development(
     for index, item in enumerate(items):
         try:
             issued.append(issue_certificate(session, actor, settings, item, commit=False))
+            failpoints.reached("development.lot")
         except InvalidInput as error:
             raise type(error)(f"certificates[{index}].{error.field}", error.reason) from None
         except DomainError as error:

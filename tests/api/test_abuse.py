@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import random
 import socket
+import time
 
 import httpx
 import pytest
@@ -88,7 +89,8 @@ def test_guessing_codes_meets_the_rate_limit(db, settings, unguarded):
     chance = random.Random(5)
     answers = []
     with httpx.Client(base_url=server.url, timeout=10) as client:
-        for _ in range(125):
+        started = time.monotonic()
+        for _ in range(250):
             guess = "".join(chance.choice(CODE_ALPHABET) for _ in range(8))
             answers.append(
                 client.get(
@@ -97,11 +99,18 @@ def test_guessing_codes_meets_the_rate_limit(db, settings, unguarded):
             )
             if answers[-1].status_code == 429:
                 break
+        took = time.monotonic() - started
         unknown = client.get(
             "/api/v1/certificates/A0020000019999000001", params={"code": "AAAA-AAAA"}
         )
     codes = [a.status_code for a in answers]
-    assert codes == [404] * 120 + [429]  # 120 wrong guesses a minute, then refused
+    # 120 wrong guesses in the minute the first one opened, then refused. The exact count is
+    # pinned with a clock the test moves (test_verification.py); a machine so slow that the
+    # guesses took a minute only shows that the limit came back round.
+    if took < 60:
+        assert codes == [404] * 120 + [429]
+    else:
+        assert codes[-1] == 429 and set(codes[:-1]) == {404} and len(codes) <= 241
     assert int(answers[-1].headers["retry-after"]) in range(1, 61)
     assert unknown.status_code == 429  # the limit is the client's, whatever it asks
     details = {a.json()["detail"] for a in answers[:-1]}

@@ -155,7 +155,12 @@ def test_installed_entry_point_runs(tmp_path, settings):
     env = {**os.environ, "KASERU_HOME": str(tmp_path / "fresh")}
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
-        [str(script), "init"], env=env, capture_output=True, text=True, check=False
+        [str(script), "init"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "fresh" / "kaseru.db").exists()

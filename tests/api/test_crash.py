@@ -1,5 +1,6 @@
-"""Crashes: `kaseru serve` killed with SIGKILL at random moments while it issues a 66-lot
-development in one request, 20 times. After each restart the development is wholly issued
+"""Crashes: `kaseru serve` killed with SIGKILL while it issues a 66-lot development in one
+request, 12 times, each at a failpoint: part-way through the lots, just before the commit,
+or just after it. After each restart the development is wholly issued
 or not at all, the audit chain verifies, and a retry with the same Idempotency-Key
 completes it (or replays the first answer)."""
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
 from collections import Counter
 
 import httpx
@@ -21,12 +21,12 @@ from registry import access, audit
 from registry.actors import Role
 from registry.models import Certificate, House
 from tests import factories as f
+from tests.failpoints import Failpoint
 from tests.server import Server, environment
 
 pytestmark = pytest.mark.usefixtures("parties")
 
 LOTS = 66
-KILLS = 20
 
 
 def _lots(count: int) -> list[dict]:
@@ -46,22 +46,27 @@ def _issued(db, development: str) -> int:
         ).one()
 
 
+# Where the kills fall (registry/failpoints.py): part-way through the lots, just before the
+# commit, and just after it (before the answer); each kind four times.
+POINTS = ["development.lot", "development.commit", "development.committed"] * 4
+
+
 def test_killed_during_bulk_issuance_all_or_nothing_then_the_retry_completes(db, maker, tmp_path):
     with db.transaction() as session:
         key = access.create_api_key(session, f.ADMIN, Role.BUILDER, f.BUILDER)[1]
     headers = {"authorization": f"Bearer {key}"}
     body = {"certificates": _lots(LOTS)}
-    server = Server(environment(maker.settings), tmp_path / "server.log").start()
+    base = environment(maker.settings)
+    server = Server(base, tmp_path / "server.log")
+    chance = random.Random(66)
+    seen: Counter[str] = Counter()
     try:
-        with httpx.Client(base_url=server.url, timeout=60) as client:
-            started = time.monotonic()
-            warm = client.post("/api/v1/developments/WARM/certificates", json=body, headers=headers)
-            assert warm.status_code == 201, warm.text
-            took = time.monotonic() - started
-        chance = random.Random(66)
-        seen: Counter[str] = Counter()
-        for attempt in range(KILLS):
+        for attempt, point in enumerate(POINTS):
             name, idempotency = f"D{attempt:02d}", f"bulk-{attempt}"
+            nth = chance.randint(1, LOTS) if point == "development.lot" else 1
+            failpoint = Failpoint(tmp_path, point, nth)
+            server.environment = {**base, **failpoint.environment}
+            server.start()
             answers: list[object] = []
 
             def post(name=name, idempotency=idempotency, answers=answers) -> None:
@@ -79,32 +84,32 @@ def test_killed_during_bulk_issuance_all_or_nothing_then_the_retry_completes(db,
 
             request = threading.Thread(target=post)
             request.start()
-            time.sleep(chance.uniform(0, took * 1.3))
+            assert failpoint.wait(server.process), (attempt, point, nth)
             server.kill()
+            failpoint.close()
             request.join(60)
-            server.start()
+            assert answers and answers[0] != 201, (attempt, answers)  # killed before answering
             issued = _issued(db, name)
-            assert issued in (0, LOTS), (attempt, issued)
-            seen["whole" if issued else "none"] += 1
-            seen["answered" if answers and answers[0] == 201 else "cut off"] += 1
+            # All or nothing: what was committed before the kill is the whole development.
+            assert issued == (LOTS if point == "development.committed" else 0), (attempt, point)
+            seen[point] += 1
             with db.reading() as session:
                 chain = audit.verify(session)
             assert chain.intact, (attempt, chain.reason)
+            server.environment = base
+            server.start()
             with httpx.Client(base_url=server.url, timeout=60) as client:
                 retry = client.post(
                     f"/api/v1/developments/{name}/certificates",
                     json=body,
                     headers={**headers, "idempotency-key": idempotency},
                 )
+            server.stop()
             assert retry.status_code == 201, retry.text
             assert len(set(retry.json()["certificates"])) == LOTS
             assert _issued(db, name) == LOTS
-        # Both outcomes happened: the kills fell before and after commits.
-        print(f"\n{KILLS} kills: {dict(seen)}")
-        assert seen["whole"] + seen["none"] == KILLS
-        assert seen["none"] > 0
+        print(f"\n{len(POINTS)} kills: {dict(seen)}")
     finally:
         server.stop()
     with db.reading() as session:
         assert audit.verify(session).intact
-    assert _issued(db, "WARM") == LOTS

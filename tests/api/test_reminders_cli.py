@@ -7,17 +7,16 @@ from __future__ import annotations
 import email
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests import factories as f
+from tests.failpoints import Failpoint
 from tests.mailbox import Mailbox
 
 pytestmark = pytest.mark.usefixtures("parties")
@@ -67,13 +66,16 @@ def _finish(environment) -> list[dict]:
     return [json.loads(line) for line in out.splitlines()]
 
 
-def _kill_when(run: subprocess.Popen[str], ready, lag: float = 0.0) -> None:
-    deadline = time.monotonic() + 60
-    while not ready() and run.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    time.sleep(lag)
-    run.send_signal(signal.SIGKILL)
-    run.communicate(timeout=30)
+def _killed_at(environment, folder, point: str, nth: int) -> None:
+    """Run, and SIGKILL the run when it stands at the failpoint (registry/failpoints.py)."""
+    failpoint = Failpoint(folder, point, nth)
+    try:
+        run = _start({**environment, **failpoint.environment})
+        assert failpoint.wait(run), f"the run ended before {point} {nth}"
+        run.send_signal(signal.SIGKILL)
+        run.communicate(timeout=30)
+    finally:
+        failpoint.close()
 
 
 def _received(mailbox) -> Counter[str]:
@@ -90,26 +92,39 @@ def _certificates(db, settings, count) -> dict[str, str | None]:
     return owners
 
 
-def test_killed_runs_then_a_rerun_send_each_reminder_at_most_once(db, settings, maker, mailbox):
+def test_killed_runs_then_a_rerun_send_each_reminder_at_most_once(
+    db, settings, maker, mailbox, tmp_path
+):
+    """Three runs killed at the three kinds of moment, then one that finishes:
+    - before the claim, with the message's data at the server: nothing delivered, nothing
+      claimed, so a later run sends it;
+    - after the claim, before the "." line: claimed but never delivered, the one way to
+      lose a reminder, and the next run lists it as unconfirmed;
+    - after the server's 250, before the run marks it sent: delivered once, unconfirmed."""
     owners = _certificates(db, settings, 24)
+    emailed = {f"{n} 2025-10-16 due" for n, address in owners.items() if address}
+    assert len(emailed) == 16
     environment = _environment(settings, maker, mailbox.start())
-    chance = random.Random(7)
-    kills = 0
-    for messages in (2, 6, 10):  # kill after this many messages, plus a random moment
-        run = _start(environment)
-        _kill_when(run, lambda m=messages: len(mailbox.messages()) >= m, chance.uniform(0, 0.08))
-        kills += 1
-    emailed_count = sum(1 for a in owners.values() if a)
-    assert 10 <= len(mailbox.messages()) < emailed_count  # the kills fell part-way
+
+    _killed_at(environment, tmp_path, "reminder.prepared", 3)
+    assert len(mailbox.messages()) == 2  # the third's data reached the server, not its "."
+    _killed_at(environment, tmp_path, "reminder.delivering", 2)
+    assert len(mailbox.messages()) == 3  # the second of this run is claimed, never delivered
+    _killed_at(environment, tmp_path, "reminder.delivered", 3)
+    assert len(mailbox.messages()) == 6  # all three delivered, the last not marked sent
+    earlier = {key.split()[0] for key in _received(mailbox)}
+
     final = _finish(environment)
-    assert any(r["state"] == "sent" for r in final)
     received = _received(mailbox)
     assert max(received.values()) == 1  # never twice
-    emailed = {f"{n} 2025-10-16 due" for n, address in owners.items() if address}
     assert set(received) <= emailed
+    lost = emailed - set(received)
+    assert len(lost) == 1  # the one killed between its claim and its "."
     unconfirmed = {r["number"] for r in final if r["state"] == "unconfirmed"}
-    lost = {key.split()[0] for key in emailed - set(received)}
-    assert lost <= unconfirmed and len(unconfirmed) <= kills  # at most one per kill
+    assert len(unconfirmed) == 2  # that one, and the one delivered but not marked sent
+    assert {key.split()[0] for key in lost} < unconfirmed
+    assert len(received) == 15
+    assert {r["number"] for r in final if r["state"] == "sent"}.isdisjoint(earlier)
     letters = {p.name.split("-")[1] for p in (settings.home / "outbox").glob("reminder-*.pdf")}
     assert set(owners) - letters <= unconfirmed
     # A last run finds nothing left to send.
@@ -121,13 +136,15 @@ def test_a_run_killed_waiting_for_the_servers_answer_is_not_sent_again(
     db, settings, maker, mailbox
 ):
     number = f.issue(db, settings, owner_email="owner@example.jp")
-    environment = _environment(settings, maker, mailbox.start(hold=3.0))
+    environment = _environment(settings, maker, mailbox.start(hold=True))
     run = _start(environment)
     # The server has the whole message and holds back its 250: the claim is committed.
-    _kill_when(run, lambda: mailbox.holding() == 1)
+    mailbox.wait_holding()
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=30)
+    mailbox.release()
     final = _finish(environment)
     assert [(r["number"], r["state"]) for r in final] == [(number, "unconfirmed")]
-    time.sleep(0.2)
     assert _received(mailbox) == {f"{number} 2025-10-16 due": 1}
     assert (settings.home / "outbox" / f"reminder-{number}-2025-10-16-due.pdf").exists()
 
@@ -158,6 +175,7 @@ def test_the_command_explains_a_missing_smtp_server_in_one_line(db, settings, ma
         cwd=ROOT,
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
@@ -169,6 +187,7 @@ def test_the_command_explains_a_missing_smtp_server_in_one_line(db, settings, ma
         cwd=ROOT,
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert dry.returncode == 0
     # The dry run needs no SMTP server.

@@ -38,6 +38,7 @@ def test_the_demo_registrys_reminders_go_out_once(settings, tmp_path):
             "DATABASE_URL": settings.url,
             "KASERU_SMTP_HOST": "127.0.0.1",
             "KASERU_SMTP_PORT": str(box.port),
+            "KASERU_TODAY": settings.current_date().isoformat(),  # the demo's dates from it
         }
         _kaseru(environment, "demo", "--out", str(tmp_path / "out"))
         dry = _kaseru(environment, "reminders", "run", "--as-of", "2031-06-01", "--json")

@@ -161,11 +161,67 @@ def test_public_keys_are_published(client, maker):
     assert [k["kid"] for k in keys] == list(maker.keyring.keys)
 
 
+class Clock:
+    """Monotonic seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_rate_limit_applies_per_client(db, settings, maker, app_settings):
-    limited = replace(app_settings, rate_limit=5)
-    with TestClient(create_app(limited)) as client:
-        codes = [client.get("/api/v1/keys").status_code for _ in range(7)]
-    assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+    limited, clock = replace(app_settings, rate_limit=5), Clock()
+    with TestClient(create_app(limited, clock=clock)) as client:
+        codes = [client.get("/api/v1/keys").status_code for _ in range(5)]
+        clock.now += 59.5  # still the window the first request opened
+        refused = [client.get("/api/v1/keys") for _ in range(2)]
+        with TestClient(create_app(limited, clock=clock)) as elsewhere:
+            other = elsewhere.get("/api/v1/keys")
+        clock.now += 0.5  # a minute after the window opened: a new one
+        again = [client.get("/api/v1/keys").status_code for _ in range(6)]
+        clock.now += 30.2
+        last = client.get("/api/v1/keys")
+    assert codes == [200] * 5
+    assert [r.status_code for r in refused] == [429, 429]
+    assert refused[0].headers["retry-after"] == "1"  # 0.5 s left, rounded up
+    assert refused[0].headers["content-type"] == "application/problem+json"
+    assert "more than 5 requests a minute" in refused[0].json()["detail"]
+    assert other.status_code == 200  # another worker's count is its own
+    assert again == [200] * 5 + [429]
+    assert (last.status_code, last.headers["retry-after"]) == (429, "30")  # 29.8 s left
+
+
+def test_rate_limit_counts_each_client_address_apart():
+    import anyio
+
+    from api.ratelimit import RateLimit
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    clock = Clock()
+    limit = RateLimit(app, limit=2, clock=clock)
+
+    async def status(address: str, path: str = "/v/x") -> int:
+        sent: list[dict] = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": path, "client": (address, 4000)}
+        await limit(scope, None, send)
+        return sent[0]["status"]
+
+    async def run() -> list[int]:
+        first = [await status("192.0.2.1") for _ in range(3)]
+        second = [await status("192.0.2.2") for _ in range(2)]
+        health = [await status("192.0.2.1", "/healthz") for _ in range(3)]
+        return first + second + health
+
+    assert anyio.run(run) == [200, 200, 429, 200, 200, 200, 200, 200]
 
 
 def test_mask():

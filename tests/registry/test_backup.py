@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from registry.database import MIGRATIONS, Database
 from registry.settings import Settings
 from tests import factories as f
 from tests.server import Server, environment
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.usefixtures("parties")
 KASERU = Path(sys.executable).with_name("kaseru")
@@ -219,6 +219,7 @@ def _not_kaseru(settings: Settings, tmp_path: Path) -> Path:
             ["pg_dump", "--format=custom", f"--file={path}", "--table=alembic_version", uri],
             env=env,
             check=True,
+            timeout=120,
         )
     return path
 
@@ -313,26 +314,13 @@ def test_backup_refusals_leave_nothing_behind(db, settings, capsys, tmp_path, mo
 
 @pytest.fixture
 def on_postgres(db, settings):
-    """The test's registry on PostgreSQL, in both passes: the PostgreSQL pass's own, or in
-    the SQLite pass the local server's test database made afresh (CI runs the two passes
-    one after the other). These tests are about pg_restore; SQLite has no counterpart."""
-    if _kind(settings) == "postgresql":
-        yield db, settings
-        return
-    from dataclasses import replace
-
-    from tests.conftest import _pg_reset_schema
-
-    url = os.environ.get("KASERU_PG_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    _pg_reset_schema(url)
-    on_pg = replace(settings, database_url=url)
-    database = Database(on_pg)
-    database.migrate()
-    f.register_parties(database)
-    yield database, on_pg
-    database.dispose()
+    """The test's registry, on PostgreSQL: these tests are about pg_restore and SQLite has
+    no counterpart, so they are marked `postgres` and run in the PostgreSQL pass only."""
+    assert _kind(settings) == "postgresql", "a `postgres` test was run on SQLite"
+    return db, settings
 
 
+@pytest.mark.postgres
 def test_a_restore_that_fails_part_way_changes_nothing(on_postgres, capsys, tmp_path):
     """PostgreSQL: the script runs in one transaction; here a view someone made on a table
     stops its DROP half-way through the script."""
@@ -356,13 +344,15 @@ def test_a_restore_that_fails_part_way_changes_nothing(on_postgres, capsys, tmp_
     assert _chain(db).intact
 
 
+@pytest.mark.postgres
 def test_restore_never_holds_tables_while_waiting_for_another(on_postgres, tmp_path):
     """PostgreSQL, regression: the restore once locked the tables one after another and
     waited for a busy one while holding the others, so a request holding that one and
     wanting another deadlocked with it, and PostgreSQL aborted the request (HTTP 500).
     Here one transaction holds `certificate` and another `reminder`; while the restore
     waits for them, the second one reads `builder` (which a restore taking tables in order
-    would hold by then) and must get it at once."""
+    would hold by then) and must get it: it may wait out one of the restore's 100 ms tries,
+    never for the restore itself, which cannot finish before the request does."""
     db, settings = on_postgres
     _fill(db, settings)
     file = tmp_path / "good.backup"
@@ -373,24 +363,38 @@ def test_restore_never_holds_tables_while_waiting_for_another(on_postgres, tmp_p
         with engine.connect() as slow, engine.connect() as request:
             slow.execute(text("SELECT count(*) FROM certificate"))
             request.execute(text("SELECT count(*) FROM reminder"))
-            request.execute(text("SET statement_timeout = '3s'"))
             worker = threading.Thread(
                 target=lambda: restored.append(backup.restore(settings, file))
             )
             worker.start()
-            time.sleep(0.5)  # the restore is trying for the locks now
-            started = time.monotonic()
+            with engine.connect() as watcher:
+                wait_until(
+                    lambda: _restore_is_locking(watcher), "the restore's psql to try the locks"
+                )
+            # A restore holding `builder` while it waits for the others would hold it until
+            # this transaction ends: the read would then fail here, not merely be slow.
+            request.execute(text("SET lock_timeout = '20s'"))
             request.execute(text("SELECT count(*) FROM builder"))
-            waited = time.monotonic() - started
             assert not restored, "the restore went ahead while tables were in use"
             request.commit()
             slow.commit()
             worker.join(timeout=60)
     finally:
         engine.dispose()
-    assert waited < 0.5
     assert [r.state for r in restored] == [saved.state]
     assert backup.summarize(settings).state == saved.state
+
+
+def _restore_is_locking(watcher) -> bool:
+    """Whether a session is inside the restore's lock loop (registry/backup.py _lock_all)."""
+    found = watcher.execute(
+        text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE state = 'active' AND query LIKE '%LOCK TABLE%' AND pid <> pg_backend_pid()"
+        )
+    ).scalar_one()
+    watcher.commit()  # a fresh snapshot of the activity for the next look
+    return bool(found)
 
 
 def test_backup_of_a_broken_chain_is_written_and_says_so(db, settings, capsys, tmp_path):
@@ -427,7 +431,7 @@ class Writers:
         self.stop = threading.Event()
         self.issued: list[str] = []
         self.failures: list[str] = []
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.threads = [
             threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(threads)
         ]
@@ -455,16 +459,16 @@ class Writers:
                 continue
             with self.lock:
                 self.issued.append(number)
+                self.lock.notify_all()
 
     def count(self) -> int:
         with self.lock:
             return len(self.issued)
 
-    def wait_for(self, count: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while self.count() < count:
-            assert time.monotonic() < deadline, f"only {self.count()} issued: {self.failures}"
-            time.sleep(0.02)
+    def wait_for(self, count: int, timeout: float = 120) -> None:
+        with self.lock:
+            reached = self.lock.wait_for(lambda: len(self.issued) >= count, timeout)
+            assert reached, f"only {len(self.issued)} issued: {self.failures}"
 
     def __enter__(self) -> Writers:
         for thread in self.threads:
@@ -500,6 +504,7 @@ def test_backup_and_restore_while_the_api_is_serving(db, settings, server, tmp_p
             capture_output=True,
             text=True,
             check=False,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         writers.wait_for(writers.count() + 20)

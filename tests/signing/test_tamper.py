@@ -230,6 +230,7 @@ def test_the_command_line_refuses_an_updated_pdf_in_one_line(originals, registry
         [*command, "--root", str(registry.pki.root)],
         capture_output=True,
         text=True,
+        timeout=120,
     )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) <= 1, done.stderr

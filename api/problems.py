@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, InternalError, OperationalError
 
 from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, Throttled
 
@@ -65,6 +65,20 @@ def database_busy(request: Request[Any, Any, Any], error: Exception) -> Response
     return answer
 
 
+READ_ONLY = "25006"
+"""PostgreSQL's read_only_sql_transaction, which psycopg files under InternalError."""
+
+
+def database_internal(
+    request: Request[Any, Any, Any], error: Exception
+) -> Response[dict[str, Any]]:
+    # A database that takes no writes now (a standby after a failover, one set read-only)
+    # is unavailable like a locked one: nothing was written. Anything else is a bug.
+    if getattr(getattr(error, "orig", None), "sqlstate", None) == READ_ONLY:
+        return database_busy(request, error)
+    return internal_error(request, error)
+
+
 def unstorable(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     # The database refused a value the checks let through (PostgreSQL takes no NUL in
     # text): the client's input, so a 422, and the log says where to add a check.
@@ -84,6 +98,7 @@ HANDLERS = {
     DomainError: domain_error,
     HTTPException: http_error,
     OperationalError: database_busy,
+    InternalError: database_internal,
     DataError: unstorable,
     Exception: internal_error,
 }

@@ -494,16 +494,14 @@ def _certificates_query(
         raise NotAllowed(f"{actor.name} may not list certificates")
     if development is not None:
         query = query.where(col(House.development) == development)
+    # The same rule as validity.status, on the day asked: a revocation counts from its day.
+    revoked = col(Certificate.revoked_on).is_not(None) & (col(Certificate.revoked_on) <= on)
     if status is CertificateStatus.REVOKED:
-        query = query.where(col(Certificate.revoked_on).is_not(None))
+        query = query.where(revoked)
     elif status is CertificateStatus.EXPIRED:
-        query = query.where(
-            col(Certificate.revoked_on).is_(None), col(Certificate.valid_until) < on
-        )
+        query = query.where(~revoked, col(Certificate.valid_until) < on)
     elif status is CertificateStatus.ACTIVE:
-        query = query.where(
-            col(Certificate.revoked_on).is_(None), col(Certificate.valid_until) >= on
-        )
+        query = query.where(~revoked, col(Certificate.valid_until) >= on)
     return query
 
 

@@ -360,7 +360,7 @@ def keys_rotate() -> None:
 def keys_compromise(kid: str, since: dt.date | None) -> None:
     """Mark a QR key compromised: what it signed is reported so."""
     settings = Settings.from_env()
-    key = _keyring(None, settings).compromise(kid, since)
+    key = _keyring(None, settings).compromise(kid, since, today=settings.current_date())
     click.echo(f"key {key.kid} marked compromised since {key.compromised_since}")
 
 

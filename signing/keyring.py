@@ -144,9 +144,12 @@ class Keyring:
         self.save()
         return key
 
-    def compromise(self, kid: str, since: dt.date | None = None) -> PublicKey:
+    def compromise(
+        self, kid: str, since: dt.date | None = None, today: dt.date | None = None
+    ) -> PublicKey:
         """Mark a key compromised (from `since`, default: from its first day). Its
-        signatures are refused from then on; an active key must be replaced by rotation."""
+        signatures are refused from then on; an active key must be replaced by rotation.
+        A key still in service ends `today` (the registry's day, KASERU_TODAY)."""
         key = self.keys.get(kid)
         if key is None:
             raise KeyringError(f"no key {kid!r} in the set")
@@ -155,7 +158,7 @@ class Keyring:
             key,
             status=KeyStatus.COMPROMISED,
             compromised_since=day,
-            not_after=key.not_after or dt.date.today().isoformat(),
+            not_after=key.not_after or (today or dt.date.today()).isoformat(),
         )
         self.save()
         return self.keys[kid]

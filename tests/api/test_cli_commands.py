@@ -184,6 +184,20 @@ def test_keys_compromise_since_a_day_refuses_what_the_key_signed_from_then(
     assert code == 1 and "no key 'ffff'" in err
 
 
+def test_keys_compromise_of_the_key_in_service_ends_it_on_the_registrys_day(
+    home, capsys, monkeypatch
+):
+    monkeypatch.setenv("KASERU_TODAY", "2026-11-23")
+    run(capsys, "keys", "init")
+    ring_path = home / "keys" / "keyring.json"
+    kid = next(iter(Keyring.load(ring_path).keys))
+    monkeypatch.setenv("KASERU_TODAY", "2040-05-01")  # not the machine's day
+    code, _, err = run(capsys, "keys", "compromise", kid)
+    assert (code, err) == (0, "")
+    key = Keyring.load(ring_path).keys[kid]
+    assert (key.status, key.not_after) == ("compromised", "2040-05-01")
+
+
 # ---- apikey revoke ----
 
 

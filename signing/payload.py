@@ -65,10 +65,15 @@ def b32decode(text: str) -> bytes:
     return (value >> spare).to_bytes(size, "big")
 
 
+def normal_name(name: str) -> str:
+    """A name as the registry compares names: NFKC (full- and half-width forms, ｶﾅ and
+    compatibility ideographs folded), every space removed. Kana and 旧字体 stay as typed."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", name))
+
+
 def owner_hash(salt: bytes, name: str) -> bytes:
-    """The 8-byte salted hash of an owner's name (NFKC, spaces removed)."""
-    normal = _SPACES.sub("", unicodedata.normalize("NFKC", name))
-    return hashlib.sha256(salt + normal.encode()).digest()[:8]
+    """The 8-byte salted hash of an owner's name (normal_name)."""
+    return hashlib.sha256(salt + normal_name(name).encode()).digest()[:8]
 
 
 @dataclass(frozen=True)

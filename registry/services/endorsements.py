@@ -8,7 +8,6 @@ name. Until approval the buyer does not get the certificate's treatment.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, TypeVar
 
 from sqlalchemy import ScalarResult
@@ -25,14 +24,15 @@ from registry.models import Certificate, Endorsement, Issue
 from registry.periods import add_months
 from registry.services.certificates import Page, active_issue, paged, snapshot
 from registry.settings import Settings
+from signing.payload import normal_name
 
 _T = TypeVar("_T")
-_SPACES = re.compile(r"[\s\u3000]+")
 
 
 def same_name(a: str, b: str) -> bool:
-    """Names compared as a clerk would: ignoring spaces (full-width too) between parts."""
-    return _SPACES.sub("", a) == _SPACES.sub("", b)
+    """Names compared as a clerk would, and as the QR code's owner check does
+    (signing.payload.normal_name): spaces and character widths do not matter."""
+    return normal_name(a) == normal_name(b)
 
 
 def _certificate(session: Session, number: str) -> Certificate:

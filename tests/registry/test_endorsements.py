@@ -178,3 +178,32 @@ def test_approval_failure_leaves_the_old_issue_active(db, settings, monkeypatch)
         statuses = session.exec(select(Issue.status)).all()
     assert list(statuses) == ["active"]
     assert _view(db, settings, number)["endorsements"][0]["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("owner", "typed"),
+    [
+        ("山本 一郎", "山本　一郎"),  # an ideographic space
+        ("山本 一郎", "山本一郎"),
+        ("ヤマモト イチロウ", "ﾔﾏﾓﾄ ｲﾁﾛｳ"),  # half-width katakana
+        ("Ｊｏｈｎ Ｓｍｉｔｈ", "John Smith"),  # full-width Latin
+    ],
+)
+def test_a_sellers_name_matches_across_spacing_and_width(db, settings, owner, typed):
+    number = f.issue(db, settings, owner_name=owner)
+    assert _request(db, settings, number, seller_name=typed).status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("owner", "typed"),
+    [
+        ("やまもと いちろう", "ヤマモト イチロウ"),  # hiragana is not katakana
+        ("髙橋 一郎", "高橋 一郎"),  # 髙 is another character, not a width
+        ("山本 一郎", "山本 一朗"),
+    ],
+)
+def test_a_different_sellers_name_is_refused(db, settings, owner, typed):
+    number = f.issue(db, settings, owner_name=owner)
+    with pytest.raises(InvalidInput) as refused:
+        _request(db, settings, number, seller_name=typed)
+    assert refused.value.field == "seller_name"

@@ -11,9 +11,10 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 # The tests use real tools from Debian's packages: Poppler (pdfsig, pdffonts) checks the
 # signed documents independently of pyHanko; headless Chromium with a Japanese font opens the
-# verification page. Installed when missing and we may (root with apt-get).
-SYSTEM_TOOLS := pdfsig chromium
-SYSTEM_PACKAGES := poppler-utils chromium fonts-ipaexfont-gothic
+# verification page; nginx stands in front of `kaseru serve` as a reverse proxy. Installed
+# when missing and we may (root with apt-get).
+SYSTEM_TOOLS := pdfsig chromium nginx
+SYSTEM_PACKAGES := poppler-utils chromium fonts-ipaexfont-gothic nginx
 system:
 	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	[ -f /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ] || missing="$$missing font"; \

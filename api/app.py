@@ -18,7 +18,7 @@ from litestar.template.config import TemplateConfig
 
 from api import routes
 from api.problems import HANDLERS, problem
-from api.ratelimit import RateLimit
+from api.ratelimit import RateLimit, networks
 from registry import developments, documents, verification
 from registry.database import Database
 from registry.errors import InvalidInput
@@ -159,7 +159,14 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) 
             *routes.build(database, settings),
         ],
         template_config=TemplateConfig(directory=HTML, engine=JinjaTemplateEngine),
-        middleware=[DefineMiddleware(RateLimit, limit=settings.rate_limit, clock=clock)]
+        middleware=[
+            DefineMiddleware(
+                RateLimit,
+                limit=settings.rate_limit,
+                clock=clock,
+                trusted=networks(settings.trusted_proxies),
+            )
+        ]
         if settings.rate_limit > 0
         else [],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ Environment variables: `DATABASE_URL` and `KASERU_*` (see README.md for the list
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,19 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 def _path(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name)
     return Path(raw) if raw else None
+
+
+def _networks(raw: str | None) -> tuple[str, ...]:
+    parts = tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+    for part in parts:
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise InvalidInput(
+                "KASERU_TRUSTED_PROXIES",
+                f"must be addresses or CIDR blocks like 10.0.0.5,192.0.2.0/24; got {part!r}",
+            ) from None
+    return parts
 
 
 def _stages(raw: str | None) -> tuple[int, ...]:
@@ -99,7 +113,10 @@ class Settings:
     """KASERU_CODE_FAILURES_PER_DAY: wrong codes a certificate number takes a day, from all
     addresses together, before its manual check is refused until the next day (0: no limit)."""
     rate_limit: int = 120
-    """KASERU_RATE_LIMIT: public requests a client may make per minute."""
+    """KASERU_RATE_LIMIT: public requests a client may make in any 60 seconds."""
+    trusted_proxies: tuple[str, ...] = ()
+    """KASERU_TRUSTED_PROXIES: addresses or CIDR blocks of the reverse proxies in front of
+    `kaseru serve`, comma-separated; only from them is X-Forwarded-For believed."""
     keyring: Path | None = None
     """KASERU_KEYRING: the QR keys' public set (keyring.json; private keys beside it)."""
     reminder_stages: tuple[int, ...] = (-180, -60, 0, 30, 180)
@@ -159,6 +176,7 @@ class Settings:
             root_cert=_path(env, "KASERU_ROOT_CERT"),
             keyring=_path(env, "KASERU_KEYRING"),
             rate_limit=_int(env, "KASERU_RATE_LIMIT", 120),
+            trusted_proxies=_networks(env.get("KASERU_TRUSTED_PROXIES")),
             code_failures_per_day=_int(env, "KASERU_CODE_FAILURES_PER_DAY", 20),
             code_secret=env.get("KASERU_CODE_SECRET") or "kaseru-development-code-secret",
             reminder_stages=_stages(env.get("KASERU_REMINDER_STAGES")),

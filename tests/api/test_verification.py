@@ -193,6 +193,64 @@ def test_rate_limit_applies_per_client(db, settings, maker, app_settings):
     assert (last.status_code, last.headers["retry-after"]) == (429, "30")  # 29.8 s left
 
 
+def test_rate_limit_is_a_sliding_window(app_settings):
+    """No more than the limit in any 60 seconds: a fixed window let a client send its
+    limit at 0:59 and again at 1:00."""
+    limited, clock = replace(app_settings, rate_limit=5), Clock()
+    clock.now = 1059.9  # the last moment of a clock minute
+    with TestClient(create_app(limited, clock=clock)) as client:
+        first = [client.get("/api/v1/keys").status_code for _ in range(5)]
+        clock.now = 1060.1  # a new clock minute, 0.2 s later
+        across = client.get("/api/v1/keys")
+        clock.now = 1118.9  # 59 s after the burst's second: still inside the window
+        inside = client.get("/api/v1/keys")
+        clock.now = 1119.0  # the burst's second has left the window
+        later = [client.get("/api/v1/keys").status_code for _ in range(6)]
+    assert first == [200] * 5
+    assert (across.status_code, across.headers["retry-after"]) == (429, "59")
+    assert (inside.status_code, inside.headers["retry-after"]) == (429, "1")
+    assert later == [200] * 5 + [429]
+
+
+def _scope(peer: str, *forwarded: str) -> dict:
+    headers = [(b"x-forwarded-for", value.encode()) for value in forwarded]
+    return {"type": "http", "path": "/v/x", "client": (peer, 4000), "headers": headers}
+
+
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies():
+    from api.ratelimit import client_address, networks
+
+    proxies = networks(["127.0.0.1", "10.1.0.0/16"])
+    # No proxy trusted: the peer, whatever the header says.
+    assert client_address(_scope("203.0.113.7", "198.51.100.1"), ()) == "203.0.113.7"
+    # A peer that is not a trusted proxy cannot name another client.
+    assert client_address(_scope("203.0.113.7", "198.51.100.1"), proxies) == "203.0.113.7"
+    # From a trusted proxy: the address it saw.
+    assert client_address(_scope("127.0.0.1", "198.51.100.1"), proxies) == "198.51.100.1"
+    # A client's own X-Forwarded-For is kept by the proxy at the left, and ignored.
+    spoofed = _scope("127.0.0.1", "192.0.2.99, 198.51.100.1")
+    assert client_address(spoofed, proxies) == "198.51.100.1"
+    # Through two trusted proxies, over two header lines.
+    chained = _scope("127.0.0.1", "192.0.2.99", "198.51.100.1, 10.1.2.3")
+    assert client_address(chained, proxies) == "198.51.100.1"
+    # Nothing but proxies and junk: the peer.
+    assert client_address(_scope("127.0.0.1", "10.1.2.3"), proxies) == "127.0.0.1"
+    assert client_address(_scope("127.0.0.1", "not-an-address"), proxies) == "not-an-address"
+    assert client_address(_scope("127.0.0.1"), proxies) == "127.0.0.1"
+
+
+def test_trusted_proxies_setting_is_checked():
+    from registry.errors import InvalidInput
+    from registry.settings import Settings
+
+    parsed = Settings.from_env({"KASERU_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"})
+    assert parsed.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+    with pytest.raises(InvalidInput) as refused:
+        Settings.from_env({"KASERU_TRUSTED_PROXIES": "127.0.0.1,proxy.local"})
+    assert refused.value.field == "KASERU_TRUSTED_PROXIES"
+    assert "'proxy.local'" in refused.value.reason
+
+
 def test_rate_limit_counts_each_client_address_apart():
     import anyio
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anyio
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.middleware import DefineMiddleware
@@ -17,6 +16,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from api import routes
+from api.pdfslots import PdfSlots
 from api.problems import HANDLERS, problem
 from api.ratelimit import RateLimit, networks
 from registry import developments, documents, verification
@@ -113,6 +113,8 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) 
             return problem(404, verification.INVALID_MANUAL)
         return answer
 
+    pdf_slots = PdfSlots(settings.pdf_verifications, settings.pdf_verify_seconds)
+
     def check_pdf(content: bytes) -> dict[str, Any]:
         ring = keys.get()
         offline = verify_pdf(content, ring, root.read_bytes(), settings.current_date())
@@ -137,7 +139,7 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) 
         content = await upload.read(MAX_UPLOAD + 1)
         if len(content) > MAX_UPLOAD:
             return problem(413, "the PDF is larger than 10 MB", field="data")
-        return await anyio.to_thread.run_sync(check_pdf, content)
+        return await pdf_slots.run(check_pdf, content)
 
     @get("/api/v1/keys", sync_to_thread=False)
     def public_keys() -> dict[str, Any]:

@@ -25,6 +25,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise InvalidInput(name, f"must be a whole number, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise InvalidInput(name, f"must be 1 or more, got {value}")
+    return value
+
+
 def _flag(env: Mapping[str, str], name: str) -> bool:
     raw = (env.get(name) or "0").strip().lower()
     if raw in ("1", "true", "yes", "on"):
@@ -114,6 +121,11 @@ class Settings:
     addresses together, before its manual check is refused until the next day (0: no limit)."""
     rate_limit: int = 120
     """KASERU_RATE_LIMIT: public requests a client may make in any 60 seconds."""
+    pdf_verifications: int = 2
+    """KASERU_PDF_VERIFICATIONS: uploaded PDFs one server worker verifies at once; more are
+    answered 503 with Retry-After."""
+    pdf_verify_seconds: int = 30
+    """KASERU_PDF_VERIFY_SECONDS: an uploaded PDF not verified within this is answered 503."""
     trusted_proxies: tuple[str, ...] = ()
     """KASERU_TRUSTED_PROXIES: addresses or CIDR blocks of the reverse proxies in front of
     `kaseru serve`, comma-separated; only from them is X-Forwarded-For believed."""
@@ -177,6 +189,8 @@ class Settings:
             keyring=_path(env, "KASERU_KEYRING"),
             rate_limit=_int(env, "KASERU_RATE_LIMIT", 120),
             trusted_proxies=_networks(env.get("KASERU_TRUSTED_PROXIES")),
+            pdf_verifications=_positive(env, "KASERU_PDF_VERIFICATIONS", 2),
+            pdf_verify_seconds=_positive(env, "KASERU_PDF_VERIFY_SECONDS", 30),
             code_failures_per_day=_int(env, "KASERU_CODE_FAILURES_PER_DAY", 20),
             code_secret=env.get("KASERU_CODE_SECRET") or "kaseru-development-code-secret",
             reminder_stages=_stages(env.get("KASERU_REMINDER_STAGES")),

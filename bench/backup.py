@@ -1,6 +1,6 @@
 """Benchmark: back up and restore a registry of 20,000 certificates (ISSUE 6).
 
-    .venv/bin/python bench/backup.py [--certificates 20000] [--runs 3] [--db URL]
+    .venv/bin/python bench/backup.py [--certificates 20000] [--runs 3] [--db URL] [--smoke]
 
 Fills a fresh SQLite registry (or --db, whose registry it empties first, e.g. a PostgreSQL
 database of your own) with the rows the services write for each certificate, in bulk (the
@@ -8,6 +8,7 @@ audit chain computed as registry/audit.py does, so it checks intact). Then, each
 `backup` (the copy, then reading the copy in full: integrity, row counts, the audit chain),
 one more certificate through the services, `restore` (the same checks of the file, then the
 copy into the registry); it checks that the round trip is exact and prints sizes and seconds.
+--smoke is `make bench-smoke`'s tiny run: 200 certificates, 1 run.
 """
 
 from __future__ import annotations
@@ -222,11 +223,23 @@ def main() -> None:
     parser.add_argument("--certificates", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", default=None)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: 200 certificates, 1 run")
     args = parser.parse_args()
+    if args.smoke:
+        parser.set_defaults(certificates=200, runs=1)
+        args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
         url = args.db or f"sqlite:///{folder}/kaseru.db"
-        settings = Settings(home=Path(folder), database_url=url, today=dt.date(2026, 11, 23))
+        # A development registry (KASERU_ENV): the services issue with its keys and code secret.
+        settings = Settings.from_env(
+            {
+                "KASERU_HOME": folder,
+                "DATABASE_URL": url,
+                "KASERU_TODAY": "2026-11-23",
+                "KASERU_ENV": "development",
+            }
+        )
         database = Database(settings)
         database.migrate()
         empty(database)

@@ -1,7 +1,7 @@
 """Benchmark: how many requests finding one valid (certificate number, code) pair takes,
 against a real `kaseru serve` with its rate limit (issue 8, abuse).
 
-    .venv/bin/python bench/enumeration.py [--limit 120] [--workers 1]
+    .venv/bin/python bench/enumeration.py [--limit 120] [--workers 1] [--smoke]
 
 Issues a certificate into a temporary registry, serves it, and guesses codes for its
 (known) number until the server refuses (the per-number daily budget of wrong codes),
@@ -9,6 +9,11 @@ then on numbers never issued until the per-address rate limit refuses: both meas
 Then the arithmetic: the code is 8 characters of a 32-letter alphabet (40 bits of
 HMAC-SHA256, registry/verification.py), so a guess hits with probability 2⁻⁴⁰ per issue
 of the number, and the expected number of guesses is about 2³⁹.
+
+It fails when a limit does not refuse where it should: the number after exactly
+KASERU_CODE_FAILURES_PER_DAY wrong codes, the address after --limit requests (each worker
+counts its own, so up to --limit times --workers).
+--smoke is `make bench-smoke`'s tiny run: --limit 30.
 """
 
 from __future__ import annotations
@@ -35,17 +40,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=120, help="KASERU_RATE_LIMIT")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: --limit 30")
     args = parser.parse_args()
+    if args.smoke:
+        parser.set_defaults(limit=30)
+        args = parser.parse_args()
 
     # The demo registry (KASERU_CODE_FAILURES_PER_DAY at its default), served as in production.
     home = Path(tempfile.mkdtemp(prefix="kaseru-enum-"))
-    environment = {**os.environ, "KASERU_HOME": str(home), "KASERU_RATE_LIMIT": str(args.limit)}
+    # A development registry: the demo's keys and code secret (KASERU_ENV).
+    environment = {
+        **os.environ,
+        "KASERU_HOME": str(home),
+        "KASERU_RATE_LIMIT": str(args.limit),
+        "KASERU_ENV": "development",
+    }
     environment.pop("DATABASE_URL", None)
     kaseru = str(Path(sys.executable).with_name("kaseru"))
     out = home / "out"
-    subprocess.run(
-        [kaseru, "demo", "--out", str(out)], env=environment, check=True, capture_output=True
+    demo = subprocess.run(
+        [kaseru, "demo", "--out", str(out)], env=environment, capture_output=True, text=True
     )
+    if demo.returncode:
+        raise SystemExit(f"kaseru demo failed ({demo.returncode}): {demo.stderr.strip()}")
     number = json.loads((out / "certificates.json").read_text())[0]["number"]
     failures = os.environ.get("KASERU_CODE_FAILURES_PER_DAY") or "20"
     with socket.socket() as probe:
@@ -70,9 +87,9 @@ def main() -> None:
 
     def guesses(client: httpx.Client, which: str, until: str) -> tuple[int, int, str]:
         """Guess codes for `which` until a 429 whose detail holds `until`: (answered,
-        right, the refusal)."""
+        right, the refusal). A limit that never refuses fails the bench."""
         answered = hits = 0
-        while True:
+        while answered <= args.limit * args.workers + int(failures):
             guess = "".join(chance.choice(ALPHABET) for _ in range(8))
             answer = client.get(
                 f"/api/v1/certificates/{which}", params={"code": f"{guess[:4]}-{guess[4:]}"}
@@ -81,6 +98,7 @@ def main() -> None:
                 return answered, hits, answer.json()["detail"]
             answered += 1
             hits += answer.status_code == 200
+        raise SystemExit(f"{answered} requests for {which} answered and no 429 {until!r}")
 
     started = time.monotonic()
     try:
@@ -114,6 +132,12 @@ def main() -> None:
         f"with it, from any number of addresses: {per_number} guesses a day for a number, "
         f"{years_number:,.0f} years"
     )
+    allowed = args.limit * args.workers  # each worker counts its own requests
+    if per_number != int(failures) or not args.limit <= per_address <= allowed:
+        raise SystemExit(
+            f"the limits refused after {per_number} wrong codes (budget {failures}) and "
+            f"{per_address} requests (limit {args.limit})"
+        )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Benchmark: offline verification of QR payloads on one core (ISSUE 5: ≥ 10,000/s).
 
-    .venv/bin/python bench/payload.py [--count 20000]
+    .venv/bin/python bench/payload.py [--count 20000] [--runs 3] [--smoke]
 
 Signs `count` distinct payloads, then verifies them all (decode base32, CBOR, COSE
-structure, Ed25519 signature, key status and expiry) in this one process.
+structure, Ed25519 signature, key status and expiry) in this one process. --smoke is
+`make bench-smoke`'s tiny run: 200 payloads, 1 run.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: 200 payloads, 1 run")
     args = parser.parse_args()
+    if args.smoke:
+        parser.set_defaults(count=200, runs=1)
+        args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         ring = Keyring.create(Path(folder), dt.date(2026, 1, 1))
         key, private = ring.active()

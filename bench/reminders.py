@@ -2,7 +2,7 @@
 most 10 s on this machine).
 
     .venv/bin/python bench/reminders.py [--certificates 1000000] [--db URL] [--runs 3]
-                                        [--keep PATH]
+                                        [--keep PATH] [--smoke]
 
 Builds a registry in bulk (schema from the migrations, rows by raw SQL; the services
 would take hours): new builds completed uniformly from 2006-01-01 to 2026-11-01, valid
@@ -18,6 +18,8 @@ in a fresh reading session, and prints each run and the median.
 The database is a fresh SQLite file in a temporary folder, deleted at the end; --keep
 PATH keeps it there and reuses it when it already holds the registry asked for. --db
 fills another database instead (PostgreSQL: its registry tables are emptied first).
+--smoke is `make bench-smoke`'s tiny run: 200 certificates, 1 run. It fails when a scan
+finds nothing owed (nothing was measured) or the runs do not find the same reminders.
 """
 
 from __future__ import annotations
@@ -468,7 +470,11 @@ def main() -> None:
     parser.add_argument("--db", default=None)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: 200 certificates, 1 run")
     args = parser.parse_args()
+    if args.smoke:
+        parser.set_defaults(certificates=200, runs=1)
+        args = parser.parse_args()
     if args.db and args.keep:
         parser.error("--db and --keep exclude each other")
 
@@ -528,6 +534,7 @@ def main() -> None:
         # The machine may be shared: a busy one makes every run slower.
         print("load average before the runs: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
         timings = []
+        answers = set()
         for run in range(args.runs):
             if run == 0:
                 event.listen(database.reader, "before_cursor_execute", record)
@@ -538,6 +545,7 @@ def main() -> None:
             if run == 0:
                 event.remove(database.reader, "before_cursor_execute", record)
             timings.append(elapsed)
+            answers.add((tuple(found.owed), tuple(found.unconfirmed)))
             print(
                 f"run {run + 1}: {elapsed:.2f} s, {len(found.owed):,} owed,"
                 f" {len(found.unconfirmed):,} unconfirmed"
@@ -548,6 +556,10 @@ def main() -> None:
         )
         explain(database, [s for s in statements if s[0].lstrip().upper().startswith("SELECT")])
         database.dispose()
+        if len(answers) > 1:
+            raise SystemExit("the runs did not find the same reminders")
+        if any(not owed for owed, _ in answers):
+            raise SystemExit("the scan found nothing owed: nothing was measured")
     finally:
         if folder is not None:
             folder.cleanup()

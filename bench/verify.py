@@ -3,11 +3,15 @@
 
     .venv/bin/python bench/verify.py [--certificates 1000000] [--payloads 20000]
                                      [--workers 2] [--seconds 20] [--connections 64]
+                                     [--warmup 3] [--smoke]
 
 Builds an SQLite registry (schema from the migrations, rows inserted in bulk), signs QR
 payloads for a random sample of its issues, serves it with `kaseru serve` and loads
 GET /v/{payload} (Accept: application/json) with wrk over 127.0.0.1, each request a
-different payload. Needs wrk (Debian package wrk). The load is bounded by --seconds.
+different payload. Needs wrk (Debian package wrk). The load is bounded by --seconds, after
+--warmup seconds of lighter load. It fails when an answer is not 2xx or wrk measured
+nothing. --smoke is `make bench-smoke`'s tiny run: 2,000 certificates, 200 payloads, 1 s
+of warm-up and 2 s of load on 8 connections.
 """
 
 from __future__ import annotations
@@ -121,7 +125,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--warmup", type=int, default=3, help="seconds")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: 2,000 certificates")
     args = parser.parse_args()
+    if args.smoke:
+        parser.set_defaults(certificates=2000, payloads=200, seconds=2, connections=8, warmup=1)
+        args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench/verify.py needs wrk: apt-get install wrk")
     folder = Path(tempfile.mkdtemp(prefix="kaseru-bench-"))
@@ -144,6 +153,7 @@ def main() -> None:
         "KASERU_HOME": str(home),
         "KASERU_RATE_LIMIT": os.environ.get("KASERU_RATE_LIMIT", "100000000"),
         "KASERU_TODAY": "2026-11-23",
+        "KASERU_ENV": "development",  # the development PKI and code secret
     }
     server = subprocess.Popen(
         [
@@ -171,7 +181,7 @@ def main() -> None:
         )
         assert b'"status":"valid"' in urllib.request.urlopen(sample).read()
         subprocess.run(
-            ["wrk", "-t2", "-c16", "-d3s", "-s", str(folder / "load.lua"), base],
+            ["wrk", "-t2", "-c16", f"-d{args.warmup}s", "-s", str(folder / "load.lua"), base],
             capture_output=True,
             check=True,
         )  # warm-up
@@ -205,6 +215,8 @@ def main() -> None:
         f"{float(rate.group(1)) if rate else 0:,.0f}/s, p50 {p50.group(1) if p50 else '?'}, "
         f"p99 {p99.group(1) if p99 else '?'}, non-2xx {errors.group(1) if errors else 0}"
     )
+    if not rate or not float(rate.group(1)) or errors:
+        raise SystemExit("wrk measured no verifications, or some answers were not 2xx")
 
 
 if __name__ == "__main__":

@@ -231,13 +231,15 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         url = args.db or f"sqlite:///{folder}/kaseru.db"
-        # A development registry (KASERU_ENV): the services issue with its keys and code secret.
+        # A development registry (KASERU_ENV): the services issue with its keys and code
+        # secret; each backup is sealed with a key of this run (KASERU_BACKUP_KEY).
         settings = Settings.from_env(
             {
                 "KASERU_HOME": folder,
                 "DATABASE_URL": url,
                 "KASERU_TODAY": "2026-11-23",
                 "KASERU_ENV": "development",
+                "KASERU_BACKUP_KEY": secrets.token_hex(32),
             }
         )
         database = Database(settings)

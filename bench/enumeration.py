@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -136,8 +137,9 @@ def main() -> None:
     if per_number != int(failures) or not args.limit <= per_address <= allowed:
         raise SystemExit(
             f"the limits refused after {per_number} wrong codes (budget {failures}) and "
-            f"{per_address} requests (limit {args.limit})"
+            f"{per_address} requests (limit {args.limit}); server log: {home / 'server.log'}"
         )
+    shutil.rmtree(home)
 
 
 if __name__ == "__main__":

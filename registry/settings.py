@@ -150,6 +150,14 @@ class Settings:
     """KASERU_SMTP_PASSWORD."""
     smtp_from: str = "reminders@kaseru.invalid"
     """KASERU_SMTP_FROM: the sender address of reminder e-mail."""
+    backup_key: str = field(default="", repr=False)
+    """KASERU_BACKUP_KEY: the key `kaseru backup` seals each backup with (HMAC-SHA256) and
+    `kaseru restore` checks the seal with: at least 64 hex digits (32 random bytes, e.g.
+    `openssl rand -hex 32`), kept apart from the backups (docs/backup.md). Unset (and no
+    KASERU_BACKUP_KEY_FILE), backup and restore refuse."""
+    backup_key_file: Path | None = None
+    """KASERU_BACKUP_KEY_FILE: a file holding the backup key's hex digits instead, readable by
+    its owner only (0600); not both."""
     today: dt.date | None = field(default=None)
     """KASERU_TODAY: pin "today" (YYYY-MM-DD) for demos and reproducible runs."""
 
@@ -202,6 +210,8 @@ class Settings:
             smtp_user=env.get("KASERU_SMTP_USER") or "",
             smtp_password=env.get("KASERU_SMTP_PASSWORD") or "",
             smtp_from=env.get("KASERU_SMTP_FROM") or "reminders@kaseru.invalid",
+            backup_key=env.get("KASERU_BACKUP_KEY") or "",
+            backup_key_file=_path(env, "KASERU_BACKUP_KEY_FILE"),
             today=today,
         )
 

@@ -6,6 +6,7 @@ pg_dump/pg_restore on the test database."""
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import json
 import os
 import sqlite3
@@ -33,8 +34,22 @@ from tests import factories as f
 from tests.server import Server, environment
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.usefixtures("parties")
+pytestmark = pytest.mark.usefixtures("parties", "backup_key")
 KASERU = Path(sys.executable).with_name("kaseru")
+KEY = "5eed" * 16
+"""The tests' backup key (KASERU_BACKUP_KEY): 32 bytes, in hex."""
+
+
+@pytest.fixture
+def backup_key(monkeypatch):
+    """The backup key for `kaseru` run in this process or started from it."""
+    monkeypatch.setenv("KASERU_BACKUP_KEY", KEY)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test's settings with the backup key."""
+    return dataclasses.replace(settings, backup_key=KEY)
 
 
 def _fill(db: Database, settings: Settings) -> list[str]:
@@ -44,7 +59,7 @@ def _fill(db: Database, settings: Settings) -> list[str]:
         services.record_inspection(session, f.BUILDER_ACTOR, settings, f.inspection(numbers[0]))
     with db.transaction() as session:
         request = services.request_endorsement(
-            session, f.PUBLIC, settings, f.endorsement(numbers[1])
+            session, f.STAFF, settings, f.endorsement(numbers[1])
         )
     with db.transaction() as session:
         services.approve_endorsement(session, f.STAFF, settings, request.tracking_number)
@@ -154,7 +169,7 @@ def test_an_older_backup_is_restored_and_migrated(db, settings, tmp_path):
     file = tmp_path / "older.backup"
     command.downgrade(config, "-1")
     try:
-        _raw_copy(settings, file)
+        _sealed_copy(settings, file)
     finally:
         db.migrate()
     older = backup.inspect(settings, file)
@@ -178,37 +193,68 @@ def _kind(settings: Settings) -> str:
 
 
 def _raw_copy(settings: Settings, path: Path) -> None:
-    """A backup file made without backup()'s own checks (to make bad ones)."""
+    """A copy of the registry made without backup()'s checks and without a seal (to make
+    bad backups)."""
     if _kind(settings) == "sqlite":
         backup._sqlite_backup(settings, path)
     else:
         backup._pg_dump(settings, path)
 
 
-def _tampered(db, settings, tmp_path, statement: str, name: str) -> Path:
-    """A backup of the registry as changed by `statement`; the registry is put back."""
+def _seal(settings: Settings, payload: Path, path: Path, kind: str | None = None) -> Path:
+    """`payload` sealed with the backup key, as `kaseru backup` seals: a bad backup made by
+    someone who holds the key."""
+    backup.seal(backup.backup_key(settings), kind or _kind(settings), payload, path)
+    return path
+
+
+def _sealed_copy(settings: Settings, path: Path) -> Path:
+    raw = path.with_name(path.name + ".raw")
+    _raw_copy(settings, raw)
+    return _seal(settings, raw, path)
+
+
+def _payload(sealed: Path, path: Path) -> Path:
+    """What a sealed backup holds, without its seal line (anyone can take it off)."""
+    with sealed.open("rb") as source, path.open("wb") as sink:
+        source.readline()
+        sink.write(source.read())
+    return path
+
+
+def _tampered(db, settings, tmp_path, statement: str, name: str, undo: str = "") -> Path:
+    """A backup of the registry as changed by `statement`, sealed with the key; the registry
+    is put back (by restoring it, and by `undo` for what a restore leaves alone)."""
     good = tmp_path / "good.backup"
     backup.backup(settings, good)
     with db.writer.begin() as connection:
         connection.execute(text(statement))
     path = tmp_path / name
-    _raw_copy(settings, path)
+    try:
+        _sealed_copy(settings, path)
+    finally:
+        if undo:
+            with db.writer.begin() as connection:
+                connection.execute(text(undo))
     backup.restore(settings, good)
     return path
 
 
 def _other_kind(settings: Settings, tmp_path: Path) -> Path:
-    path = tmp_path / "other-kind.backup"
+    raw = tmp_path / "other-kind.raw"
     if _kind(settings) == "sqlite":
-        path.write_bytes(b"PGDMP\x01\x0e\x00" + bytes(200))
+        raw.write_bytes(b"PGDMP\x01\x0e\x00" + bytes(200))
+        other = "postgresql"
     else:
-        with sqlite3.connect(path) as connection:
+        with sqlite3.connect(raw) as connection:
             connection.execute("CREATE TABLE audit_head (id INTEGER)")
-    return path
+        connection.close()
+        other = "sqlite"
+    return _seal(settings, raw, tmp_path / "other-kind.backup", other)
 
 
 def _not_kaseru(settings: Settings, tmp_path: Path) -> Path:
-    path = tmp_path / "not-kaseru.backup"
+    path = tmp_path / "not-kaseru.raw"
     if _kind(settings) == "sqlite":
         with sqlite3.connect(path) as connection:
             connection.execute("CREATE TABLE alembic_version (version_num TEXT)")
@@ -221,7 +267,7 @@ def _not_kaseru(settings: Settings, tmp_path: Path) -> Path:
             check=True,
             timeout=120,
         )
-    return path
+    return _seal(settings, path, tmp_path / "not-kaseru.backup")
 
 
 CASES = {
@@ -236,7 +282,47 @@ CASES = {
         lambda db, s, t: _not_kaseru(s, t),
         "is not a kaseru backup (no audit_event, audit_head table)",
     ),
-    "cut short": (lambda db, s, t: _truncated(s, t), "is not a readable"),
+    "cut short": (lambda db, s, t: _truncated(s, t), "was changed after it was sealed"),
+    "cut short, then sealed": (lambda db, s, t: _truncated_sealed(s, t), "is not a readable"),
+    "unsealed": (
+        lambda db, s, t: _raw(s, t / "unsealed.backup"),
+        "without a kaseru seal: restore takes only files written by `kaseru backup`",
+    ),
+    "another key": (lambda db, s, t: _other_key(s, t), "is sealed with another backup key"),
+    "a byte changed": (lambda db, s, t: _flipped(s, t), "was changed after it was sealed"),
+    "extra view": (
+        lambda db, s, t: _tampered(
+            db,
+            s,
+            t,
+            "CREATE VIEW mallory AS SELECT number, floor FROM certificate",
+            "view.backup",
+            undo="DROP VIEW mallory",
+        ),
+        ("its schema is not the one the migrations make at revision", "mallory"),
+    ),
+    "extra index": (
+        lambda db, s, t: _tampered(
+            db,
+            s,
+            t,
+            "CREATE INDEX ix_mallory ON certificate (floor)",
+            "index.backup",
+            undo="DROP INDEX ix_mallory",
+        ),
+        ("its schema is not the one the migrations make at revision", "ix_mallory"),
+    ),
+    "extra column": (
+        lambda db, s, t: _tampered(
+            db,
+            s,
+            t,
+            "ALTER TABLE certificate ADD COLUMN mallory INTEGER",
+            "column.backup",
+            undo="ALTER TABLE certificate DROP COLUMN mallory",
+        ),
+        ("its schema is not the one the migrations make at revision", "mallory"),
+    ),
     "newer schema": (
         lambda db, s, t: _tampered(
             db, s, t, "UPDATE alembic_version SET version_num = '9999'", "newer.backup"
@@ -264,6 +350,30 @@ def _truncated(settings: Settings, tmp_path: Path) -> Path:
     return _write(tmp_path / "cut.backup", data[: len(data) // 2])
 
 
+def _truncated_sealed(settings: Settings, tmp_path: Path) -> Path:
+    whole = _raw(settings, tmp_path / "whole.raw")
+    cut = _write(tmp_path / "cut.raw", whole.read_bytes()[: whole.stat().st_size // 2])
+    return _seal(settings, cut, tmp_path / "cut.backup")
+
+
+def _raw(settings: Settings, path: Path) -> Path:
+    _raw_copy(settings, path)
+    return path
+
+
+def _other_key(settings: Settings, tmp_path: Path) -> Path:
+    other = dataclasses.replace(settings, backup_key="ab" * 32)
+    return _seal(other, _raw(settings, tmp_path / "x.raw"), tmp_path / "other-key.backup")
+
+
+def _flipped(settings: Settings, tmp_path: Path) -> Path:
+    path = tmp_path / "flipped.backup"
+    backup.backup(settings, path)
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 1
+    return _write(path, bytes(data))
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_restore_refuses_what_is_not_a_good_backup(db, settings, capsys, tmp_path, case):
     _fill(db, settings)
@@ -273,7 +383,8 @@ def test_restore_refuses_what_is_not_a_good_backup(db, settings, capsys, tmp_pat
     code, out, err = _cli(capsys, settings, "restore", str(file), "--yes")
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and err.startswith("kaseru: error: "), err
-    assert needle in err
+    for part in needle if isinstance(needle, tuple) else (needle,):
+        assert part in err
     assert backup.summarize(settings).state == before.state
     assert _chain(db).intact
 
@@ -560,3 +671,145 @@ def test_backup_and_restore_while_the_api_is_serving(db, settings, server, tmp_p
             params={"seq": saved["audit_head"]["seq"]},
         ).one()[0]
     assert kept == saved["audit_head"]["hash"]
+
+
+# --- a crafted backup (issue 13, finding 5) ---------------------------------------------
+
+# What an attacker adds to a backup: every revocation of an API key undone at once.
+UNREVOKE = {
+    "sqlite": [
+        "CREATE TRIGGER unrevoke AFTER UPDATE OF revoked_at ON api_key "
+        "WHEN NEW.revoked_at IS NOT NULL "
+        "BEGIN UPDATE api_key SET revoked_at = NULL WHERE id = NEW.id; END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION unrevoke() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "UPDATE api_key SET revoked_at = NULL WHERE id = NEW.id; RETURN NULL; END $$",
+        "CREATE TRIGGER unrevoke AFTER UPDATE ON api_key FOR EACH ROW "
+        "WHEN (NEW.revoked_at IS NOT NULL) EXECUTE FUNCTION unrevoke()",
+    ],
+}
+LOWERED_FLOOR = 10_000
+
+
+def _crafted(db, settings: Settings, tmp_path: Path, number: str) -> Path:
+    """What an attacker makes of a genuine backup's contents (unsealed: anyone can take the
+    seal line off): certificate `number`'s floor lowered to ¥10,000 and a trigger that
+    un-revokes API keys. SQLite: the database file opened and edited; PostgreSQL: the trigger
+    and the floor put into the database, dumped with pg_dump, and taken out again (the
+    registry is left as it was)."""
+    path = tmp_path / "crafted.raw"
+    if _kind(settings) == "sqlite":
+        genuine = tmp_path / "genuine.backup"
+        backup.backup(settings, genuine)
+        with sqlite3.connect(_payload(genuine, path)) as connection:
+            connection.execute(
+                "UPDATE certificate SET floor = ? WHERE number = ?", (LOWERED_FLOOR, number)
+            )
+            for statement in UNREVOKE["sqlite"]:
+                connection.execute(statement)
+        connection.close()
+        return path
+    with db.writer.begin() as connection:
+        floor = connection.execute(
+            text("SELECT floor FROM certificate WHERE number = :n"), {"n": number}
+        ).scalar_one()
+        connection.execute(
+            text("UPDATE certificate SET floor = :f WHERE number = :n"),
+            {"f": LOWERED_FLOOR, "n": number},
+        )
+        for statement in UNREVOKE["postgresql"]:
+            connection.exec_driver_sql(statement)
+    try:
+        _raw_copy(settings, path)
+    finally:
+        with db.writer.begin() as connection:
+            connection.execute(
+                text("UPDATE certificate SET floor = :f WHERE number = :n"),
+                {"f": floor, "n": number},
+            )
+            connection.exec_driver_sql("DROP TRIGGER IF EXISTS unrevoke ON api_key")
+            connection.exec_driver_sql("DROP FUNCTION IF EXISTS unrevoke()")
+    return path
+
+
+def _forged_seal(settings: Settings, payload: Path, path: Path) -> Path:
+    """The best seal an attacker without the key can make: the genuine seal line's kind and
+    key id (they are not secret) over an HMAC made with a key of his own."""
+    genuine = path.with_name("for-the-key-id.backup")
+    backup.backup(settings, genuine)
+    with genuine.open("rb") as handle:
+        _, _, kind, kid, _ = handle.readline().split(b" ")
+    mac = hmac.new(os.urandom(32), b"KASERU-BACKUP 1 " + kind + b" " + kid + b"\n", "sha256")
+    mac.update(payload.read_bytes())
+    line = b"KASERU-BACKUP 1 " + kind + b" " + kid + b" " + mac.hexdigest().encode() + b"\n"
+    return _write(path, line + payload.read_bytes())
+
+
+def _key_works(db, key: str) -> bool:
+    with db.reading() as session:
+        return access.authenticate(session, key) is not None
+
+
+def _triggers(db) -> list[str]:
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        if db.dialect == "sqlite"
+        else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    )
+    with db.reading() as session:
+        return list(session.exec(text(query)).scalars())  # type: ignore[call-overload]
+
+
+def _restore_the_crafted(db, settings, capsys, tmp_path, seal) -> tuple[tuple, tuple, str]:
+    """`kaseru restore` of the crafted backup sealed by `seal`, then `kaseru apikey revoke`
+    and `kaseru audit verify`: (what happened, what must happen, the refusal)."""
+    numbers = _fill(db, settings)
+    with db.transaction() as session:
+        key_id, key = access.create_api_key(session, f.ADMIN, Role.BUILDER, f.BUILDER)
+    floor = f.load(db, numbers[0]).floor
+    crafted = seal(_crafted(db, settings, tmp_path, numbers[0]), tmp_path / "crafted.backup")
+    before = backup.summarize(settings)
+
+    code, out, err = _cli(capsys, settings, "restore", str(crafted), "--yes")
+    after = (
+        (code, out, err.count("\n"), err.startswith("kaseru: error: ")),
+        backup.summarize(settings).state == before.state,
+        f.load(db, numbers[0]).floor,
+        _triggers(db),
+    )
+    revoked = _cli(capsys, settings, "apikey", "revoke", key_id)
+    verified = _cli(capsys, settings, "audit", "verify")
+    happened = (*after, revoked[:2], _key_works(db, key), verified[0])
+    expected = ((1, "", 1, True), True, floor, [], (0, f"revoked key {key_id}\n"), False, 0)
+    return happened, expected, err
+
+
+def test_a_crafted_backup_with_a_forged_seal_is_refused(db, settings, capsys, tmp_path):
+    """Issue 13, finding 5: a backup with a lowered floor and a trigger that un-revokes API
+    keys was restored; `apikey revoke` then said "revoked" while the key stayed valid, and
+    `audit verify` said "intact". Made by someone without the backup key, its seal cannot
+    match: refused, nothing changed, and revoking a key works."""
+    happened, expected, err = _restore_the_crafted(
+        db, settings, capsys, tmp_path, lambda p, t: _forged_seal(settings, p, t)
+    )
+    assert happened == expected, err
+    assert "crafted.backup was changed after it was sealed: its HMAC does not match" in err
+
+
+def test_a_crafted_backup_sealed_with_the_key_is_refused_by_the_schema_check(
+    db, settings, capsys, tmp_path
+):
+    """Issue 13, finding 5, by someone who holds the backup key (an insider, a stolen key):
+    the seal matches, and the trigger is refused because the migrations make no such thing.
+    Nothing changed, and revoking a key works."""
+    happened, expected, err = _restore_the_crafted(
+        db, settings, capsys, tmp_path, lambda p, t: _seal(settings, p, t)
+    )
+    assert happened == expected, err
+    assert "its schema is not the one the migrations make at revision" in err
+    assert (
+        "an extra trigger unrevoke on api_key"
+        if _kind(settings) == "sqlite"
+        else "an extra TRIGGER public api_key unrevoke"
+    ) in err

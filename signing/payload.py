@@ -117,8 +117,11 @@ class Claims:
         def day(key: int) -> dt.date:
             return EPOCH + dt.timedelta(days=int(data[key]))
 
+        series = int(data[11])
+        if not 0 <= series < len(SERIES):  # SERIES[2] raised IndexError; SERIES[-1] read "B"
+            raise ValueError(f"no series {series}")
         return cls(
-            number=f"{SERIES[int(data[11])]}{int(data[1]):019d}",
+            number=f"{SERIES[series]}{int(data[1]):019d}",
             issue_number=f"{int(data[2]):010d}",
             owner_sequence=int(data[3]),
             kind=KIND_NAMES[int(data[4])],

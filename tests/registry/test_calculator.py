@@ -790,3 +790,135 @@ def test_institute_payment_names_decided_rent():
     with pytest.raises(InvalidInput) as refused:
         calculator.institute_payment(-1, 45_000)
     assert refused.value.field == "decided_rent"
+
+
+# ---------------------------------------------------------------------------------------
+# Defaults, bounds and messages (each found by mutation testing, `make mutate`: the tests
+# above passed with the default, the bound or the message changed)
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_defaults_are_the_ordinary_sublease():
+    # README: `kaseru calc owner-rent --rent 95000` → 80,750 / 9,500 / 4,750: 10% reserve,
+    # not the long lease's 3%, unless asked.
+    assert owner_rent(95_000) == OwnerRent(80_750, 9_500, 4_750)
+    # 88,000 × 85% = 74,800
+    assert floor(88_000) == Floor(74_800, 74_800)
+    assert floor(88_000, 45_000) == Floor(74_800, 74_800)
+    # 95,000 × 85% = 80,750
+    assert institute_payment(95_000) == 80_750
+    assert institute_payment(95_000, 45_000) == 80_750
+
+
+def test_amounts_up_to_a_billion_yen_are_taken():
+    # "larger inputs are refused": a billion itself is not larger. 10% and 5% of
+    # 1,000,000,000 are 100,000,000 and 50,000,000.
+    assert owner_rent(1_000_000_000) == OwnerRent(850_000_000, 100_000_000, 50_000_000)
+    with pytest.raises(InvalidInput) as refused:
+        owner_rent(1_000_000_001)
+    assert refused.value.field == "rent"
+    assert refused.value.reason == "1,000,000,001 yen is beyond any amount of this programme"
+
+
+@pytest.mark.parametrize(
+    ("call", "field", "reason"),
+    [
+        (lambda: owner_rent(-1), "rent", "must be 0 yen or more; got -1"),
+        (lambda: floor(88_000, 0), "fixed_floor", "must be more than 0 yen; got 0"),
+        (lambda: loan_capacity(-5, 10, Decimal(1)), "floor", "must be more than 0 yen; got -5"),
+        (lambda: owner_rent(95_000.0), "rent", "must be a whole number of yen; got 95000.0"),
+        (lambda: owner_rent("95000"), "rent", "must be a whole number of yen; got '95000'"),
+    ],
+)
+def test_a_refused_amount_says_what_is_wrong(call, field, reason):
+    with pytest.raises(InvalidInput) as refused:
+        call()
+    assert (refused.value.field, refused.value.reason) == (field, reason)
+
+
+@pytest.mark.parametrize(
+    ("call", "field", "reason"),
+    [
+        (
+            lambda: loan_capacity(45_000, 51, Decimal(1)),
+            "years",
+            "must be a whole number of years from 1 to 50; got 51",
+        ),
+        (
+            lambda: loan_capacity(45_000, 10, Decimal("100.5")),
+            "rate",
+            "must be a percentage from 0 to 100; got 100.5",
+        ),
+        (
+            lambda: lease_term(-1),
+            "building_age",
+            "must be a whole number of years, 0 or more; got -1",
+        ),
+        (
+            lambda: scenario_decline(City.NATIONWIDE, 4),
+            "sigma",
+            "must be 0, 1, 2 or 3; got 4",
+        ),
+        (lambda: payment_day(2026, 13), "month", "2026-13 is not a month"),
+    ],
+)
+def test_a_refused_figure_says_what_is_wrong(call, field, reason):
+    with pytest.raises(InvalidInput) as refused:
+        call()
+    assert (refused.value.field, refused.value.reason) == (field, reason)
+
+
+def test_a_move_in_before_the_lease_names_both_days():
+    with pytest.raises(InvalidInput) as refused:
+        payment_start(D(2026, 4, 1), D(2026, 3, 31))
+    assert "2026-03-31" in refused.value.reason
+    assert "2026-04-01" in refused.value.reason
+
+
+def test_rates_and_terms_at_their_bounds_are_taken():
+    # A rate of exactly 100% is within "0 to 100": r = 100 / 1200 = 1/12 a month.
+    assert loan_capacity(45_000, 1, Decimal(100)) == annuity(45_000, 12, Decimal(100))
+    assert residual_value(45_000, 0, Decimal(100)) == annuity(45_000, 600, Decimal(100))
+    # Terms of 1 and 100 years: 45,000 × 12 and × 1,200 at 0%.
+    assert residual_value(45_000, 0, Decimal(0), term_years=1) == 540_000
+    assert residual_value(45_000, 0, Decimal(0), term_years=100) == 54_000_000
+    with pytest.raises(InvalidInput) as refused:
+        residual_value(45_000, 0, Decimal(0), term_years=101)
+    assert refused.value.field == "term_years"
+    # No fee at all: 100,000 × 1 × 0.99 = 99,000; a fee of 100% leaves nothing.
+    assert stress(100_000, Decimal(-1), 1, fee=Decimal(0)) == 99_000
+    assert stress(100_000, Decimal(-1), 1, fee=Decimal(100)) == 0
+    # A rise of exactly 100% doubles: 100,000 × 0.95 × 2 = 190,000
+    assert stress(100_000, Decimal(100), 1) == 190_000
+
+
+def test_payment_days_at_the_ends_of_the_range():
+    # January 1900 begins on a Monday; the holidays package knows no Japanese holiday
+    # before 1948: 1-5 Jan (5) and 8-12 Jan (10) → 12 Jan. With the banks' closing, 1-3 Jan
+    # drop out: 4, 5 (2), 8-12 (7), 15, 16, 17 (10) → 17 Jan.
+    assert payment_day(1900, 1) == D(1900, 1, 12)
+    assert payment_day(1900, 1, bank_closing=True) == D(1900, 1, 17)
+    # December 2200 begins on a Monday: 1-5 (5) and 8-12 (10), unless a holiday is known.
+    expected = [d for d in (D(2200, 12, n) for n in range(1, 32)) if is_business_day(d)][9]
+    assert payment_day(2200, 12) == expected
+
+
+@pytest.mark.parametrize("year", [2026, 2028])
+def test_the_year_end_closing_is_31_december_to_3_january(year):
+    # Both ends of the year: the closing that began on 31 December of the year before and
+    # the one that begins on 31 December of this year.
+    assert calculator.year_end_closing(year) == {
+        D(year - 1, 12, 31),
+        D(year, 1, 1),
+        D(year, 1, 2),
+        D(year, 1, 3),
+        D(year, 12, 31),
+    }
+
+
+def test_the_bank_closing_moves_january_2028():
+    # January 2028: 1 Jan (Sat), 3 Jan (Mon) is a bank holiday, 10 Jan (Mon) 成人の日.
+    # Without the closing: 3 Mon (1), 4 (2), 5 (3), 6 (4), 7 Fri (5), 11 Tue (6), 12 (7),
+    # 13 (8), 14 Fri (9), 17 Mon (10). With it 3 Jan drops out: 18 Jan.
+    assert payment_day(2028, 1) == D(2028, 1, 17)
+    assert payment_day(2028, 1, bank_closing=True) == D(2028, 1, 18)

@@ -358,3 +358,32 @@ def test_existing_home_is_not_judged_by_new_build_rules():
     # ... and a new build is not asked for insurance, however old it is.
     old_new_build = dataclasses.replace(NEW_BUILD, completion_date=D(2000, 1, 1))
     check(old_new_build, Kind.STANDARD, ISSUED)
+
+
+# The words a refusal shows the builder, whole (found by mutation testing, `make mutate`:
+# the tests above looked for a fragment, and a garbled message passed).
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        (
+            {"insurance_until": None},
+            "house.insurance_until",
+            "an existing home needs 5-year defect-liability insurance (瑕疵保証責任保険)",
+        ),
+        (
+            {"seismic_index": None},
+            "house.seismic_index",
+            "an existing home needs its seismic index (Is値)",
+        ),
+        (
+            {"repair_description": ""},
+            "house.repair_description",
+            "the repair or renovation must be registered in the house history",
+        ),
+    ],
+)
+def test_an_existing_home_missing_a_record_is_told_which(change: dict, field: str, reason: str):
+    error = _refused(dataclasses.replace(EXISTING, **change), on=EXISTING_ISSUED)
+    assert (error.field, error.reason) == (field, reason)

@@ -150,7 +150,7 @@ def test_custom_plan_refuses_an_empty_plan():
     with pytest.raises(InvalidInput) as caught:
         custom_plan([], VALID_FROM, VALID_UNTIL)
     assert caught.value.field == "plan"
-    assert "at least one" in caught.value.reason
+    assert caught.value.reason == "a maintenance plan needs at least one inspection date"
 
 
 def test_custom_plan_refuses_duplicates():

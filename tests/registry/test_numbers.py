@@ -1,13 +1,14 @@
-"""Unit tests of the pure parts of registry/numbers.py: parsing, composing and reading the
-kind of the numbers printed on certificates. (The next_* allocators need a database and are
-tested elsewhere.)"""
+"""Unit tests of registry/numbers.py: parsing, composing and reading the kind of the numbers
+printed on certificates, and (at the end, on the test database) allocating them."""
 
 from __future__ import annotations
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import text
 
+from registry import numbers
 from registry.errors import InvalidInput
 from registry.kinds import Construction, Kind
 from registry.numbers import (
@@ -373,3 +374,144 @@ def test_non_ascii_digits_in_a_certificate_number_are_refused(raw):
         parse_certificate_number(raw)
     assert refused.value.field == "number"
     assert "digits only" in refused.value.message
+
+
+# ---------------------------------------------------------------------------------------
+# Allocation (docs/numbers.md: each number from its own counter, inside the writing
+# transaction; the first values are the table's "from" column)
+# ---------------------------------------------------------------------------------------
+
+
+def _allocate(db, take):
+    """Values `take(session)` allocates in one committed transaction."""
+    with db.transaction() as session:
+        values = take(session)
+        session.commit()
+    return values
+
+
+def test_the_first_numbers_of_each_sequence(db):
+    first = _allocate(
+        db,
+        lambda s: [
+            numbers.next_management_number(s),
+            numbers.next_certificate_number(s, Construction.NEW, Kind.FIXED_FLOOR, "000001", 2015),
+            numbers.next_issue_number(s),
+            numbers.next_lease_number(s, "case"),
+            numbers.next_tracking_number(s),
+        ],
+    )
+    assert first == [
+        "10000001",
+        "A0020000012015000001",
+        "0000000001",
+        "0000000001",
+        "0000000001",
+    ]
+
+
+def test_each_sequence_counts_on_by_one_across_transactions(db):
+    def take(s):
+        return [
+            numbers.next_management_number(s),
+            numbers.next_issue_number(s),
+            numbers.next_lease_number(s, "approval"),
+            numbers.next_tracking_number(s),
+        ]
+
+    assert _allocate(db, take) == ["10000001", "0000000001", "0000000001", "0000000001"]
+    assert _allocate(db, take) == ["10000002", "0000000002", "0000000002", "0000000002"]
+    assert _allocate(db, lambda s: [numbers.next_management_number(s) for _ in range(3)]) == [
+        "10000003",
+        "10000004",
+        "10000005",
+    ]
+
+
+def test_the_lease_numbers_are_separate_sequences(db):
+    taken = _allocate(
+        db,
+        lambda s: [
+            numbers.next_lease_number(s, "case"),
+            numbers.next_lease_number(s, "case"),
+            numbers.next_lease_number(s, "property"),
+            numbers.next_lease_number(s, "approval"),
+            numbers.next_issue_number(s),
+        ],
+    )
+    assert taken == ["0000000001", "0000000002", "0000000001", "0000000001", "0000000001"]
+
+
+def test_certificate_serials_count_per_series_kind_builder_and_year(db):
+    def take(s):
+        return [
+            numbers.next_certificate_number(s, Construction.NEW, Kind.FIXED_FLOOR, "000001", 2015),
+            numbers.next_certificate_number(s, Construction.NEW, Kind.FIXED_FLOOR, "000001", 2015),
+            numbers.next_certificate_number(
+                s, Construction.EXISTING, Kind.FIXED_FLOOR, "000001", 2015
+            ),
+            numbers.next_certificate_number(s, Construction.NEW, Kind.STANDARD, "000001", 2015),
+            numbers.next_certificate_number(s, Construction.NEW, Kind.FIXED_FLOOR, "000002", 2015),
+            numbers.next_certificate_number(s, Construction.NEW, Kind.FIXED_FLOOR, "000001", 2016),
+        ]
+
+    assert _allocate(db, take) == [
+        "A0020000012015000001",
+        "A0020000012015000002",
+        "B0020000012015000001",
+        "A0010000012015000001",
+        "A0020000022015000001",
+        "A0020000012016000001",
+    ]
+
+
+def test_a_rolled_back_transaction_consumes_no_number(db):
+    with db.transaction() as session:
+        assert numbers.next_issue_number(session) == "0000000001"
+        session.rollback()
+    assert _allocate(db, numbers.next_issue_number) == "0000000001"
+
+
+def test_serial_999999_is_the_last(db):
+    def take(s):
+        return numbers.next_certificate_number(
+            s, Construction.EXISTING, Kind.OPTION, "123456", 2030
+        )
+
+    assert _allocate(db, take) == "B0031234562030000001"
+    with db.transaction() as session:
+        session.execute(
+            text("UPDATE counter SET value = 999998 WHERE name = :name"),
+            {"name": "certificate:B0031234562030"},
+        )
+        session.commit()
+    assert _allocate(db, take) == "B0031234562030999999"
+    with pytest.raises(InvalidInput) as refused:
+        _allocate(db, take)
+    assert refused.value.field == "number"
+    assert refused.value.reason == "the serials of B0031234562030 are used up"
+
+
+@pytest.mark.parametrize(
+    ("parse", "raw", "reason"),
+    [
+        (
+            parse_management_number,
+            "1000203",
+            "a management number (管理番号) has 8 digits; '1000203' has 7",
+        ),
+        (parse_management_number, "", "a management number (管理番号) is empty"),
+        (parse_issue_number, "21309", "an issue number (発行番号) has 10 digits; '21309' has 5"),
+        (
+            parse_issue_number,
+            "00000213O9",
+            "an issue number (発行番号) may hold digits only; found 'O' in '00000213O9'",
+        ),
+    ],
+)
+def test_a_refused_number_is_named_in_the_message(parse, raw: str, reason: str):
+    # The whole message, which names the number in English and Japanese (found by mutation
+    # testing: a garbled name passed the fragment checks above).
+    with pytest.raises(InvalidInput) as refused:
+        parse(raw)
+    assert refused.value.reason == reason

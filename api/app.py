@@ -12,7 +12,7 @@ from litestar.datastructures import UploadFile
 from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from api import routes
@@ -21,7 +21,7 @@ from api.problems import HANDLERS, problem
 from api.ratelimit import RateLimit, networks
 from registry import developments, documents, verification
 from registry.database import Database
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, NotFound
 from registry.settings import Settings
 from signing.keyring import Keyring
 from signing.verify import verify_pdf
@@ -76,29 +76,73 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) 
             media_type=MediaType.HTML,
         )
 
-    @get("/developments/{name:str}", sync_to_thread=True)
-    def development_page(request: Request[Any, Any, Any], name: FromPath[str]) -> Any:
+    def no_development(request: Request[Any, Any, Any], name: str) -> Any:
+        if wants_json(request):
+            return problem(404, f"no fixed-floor certificate of development {name!r} is in force")
+        return Template(
+            "development.html",
+            context={"d": None, "message": "この分譲地には、現在有効な定額型証明書がありません。"},
+            media_type=MediaType.HTML,
+            status_code=404,
+        )
+
+    # The name is the rest of the path: the router decodes %2F before matching, so a name
+    # with a slash in it spans segments.
+    @get("/developments/{builder_code:str}/{name:path}", sync_to_thread=True)
+    def development_page(
+        request: Request[Any, Any, Any], builder_code: FromPath[str], name: FromPath[str]
+    ) -> Any:
         """The page a marketing flyer's QR code opens: what the registry vouches for about
-        the development today (public; nothing personal). JSON for Accept: application/json."""
+        one builder's development today (public; nothing personal), its lots only, whoever
+        else uses the name (registry/developments.py). JSON for Accept: application/json."""
+        name = name.removeprefix("/")
         try:
             with database.reading() as session:
-                found = developments.claims(session, settings, name, settings.current_date())
-        except InvalidInput:
-            message = "この分譲地には、現在有効な定額型証明書がありません。"
-            if wants_json(request):
-                return problem(
-                    404, f"no fixed-floor certificate of development {name!r} is in force"
-                )
-            return Template(
-                "development.html",
-                context={"d": None, "message": message},
-                media_type=MediaType.HTML,
-                status_code=404,
-            )
+                development, _ = developments.find(session, builder_code, name)
+                found = developments.claims(session, settings, development, settings.current_date())
+        except (InvalidInput, NotFound):
+            return no_development(request, name)
         if wants_json(request):
             return Response(found.as_json(), media_type=MediaType.JSON)
         return Template(
             "development.html", context={"d": found.as_json()}, media_type=MediaType.HTML
+        )
+
+    @get("/developments/{name:str}", sync_to_thread=True)
+    def development_by_name(request: Request[Any, Any, Any], name: FromPath[str]) -> Any:
+        """The address flyers printed before developments had owners carry: a redirect
+        (302, not permanent: another builder may start a development of the name later) to
+        the one builder's page when one builder has a development of the name; when
+        several have, a choice of them (300, each builder's name and page) that pools
+        nothing; otherwise 404."""
+        try:
+            with database.reading() as session:
+                held = developments.named(session, name)
+        except InvalidInput:
+            held = []
+        if not held:
+            return no_development(request, name)
+        if len(held) == 1:
+            return Redirect(developments.path(held[0][1].code, held[0][0].name), status_code=302)
+        choices = [
+            {
+                "builder_code": b.code,
+                "builder": b.name,
+                "url": developments.path(b.code, d.name),
+            }
+            for d, b in held
+        ]
+        if wants_json(request):
+            return Response(
+                {"development": held[0][0].name, "choices": choices},
+                media_type=MediaType.JSON,
+                status_code=300,
+            )
+        return Template(
+            "development.html",
+            context={"d": None, "name": held[0][0].name, "choices": choices},
+            media_type=MediaType.HTML,
+            status_code=300,
         )
 
     @get("/api/v1/certificates/{number:str}", sync_to_thread=True)
@@ -154,6 +198,7 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) 
         route_handlers=[
             verify_page,
             development_page,
+            development_by_name,
             by_number,
             verify_upload,
             public_keys,

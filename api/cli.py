@@ -581,14 +581,21 @@ def render_notice(db: str | None, case_number: str, out: Path | None) -> None:
 @db_option
 @click.argument("development")
 @click.option("--market-rent", type=int, default=None, help="Current market rent (yen a month).")
+@click.option("--builder", default=None, help="The builder's code, when two builders use the name.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def render_guarantee(
-    db: str | None, development: str, market_rent: int | None, out: Path | None
+    db: str | None,
+    development: str,
+    market_rent: int | None,
+    builder: str | None,
+    out: Path | None,
 ) -> None:
-    """The marketing guarantee (販促用の保証表示) of a development."""
+    """The marketing guarantee (販促用の保証表示) of one builder's development."""
     database = _open(db)
     with database.reading() as session:
-        pdf = documents.guarantee_pdf(session, SYSTEM, _maker(database), development, market_rent)
+        pdf = documents.guarantee_pdf(
+            session, SYSTEM, _maker(database), development, market_rent, builder
+        )
     _written(out or Path("guarantee.pdf"), pdf)
 
 

@@ -10,7 +10,15 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, InternalError, OperationalError
 
-from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, Throttled
+from registry.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NameTaken,
+    NotAllowed,
+    NotFound,
+    Throttled,
+)
 
 LOG = logging.getLogger("kaseru.api")
 STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 422, Throttled: 429}
@@ -42,7 +50,7 @@ def problem(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
 def domain_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     assert isinstance(error, DomainError)
     status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
-    extra = {"field": error.field} if isinstance(error, InvalidInput) else {}
+    extra = {"field": error.field} if isinstance(error, InvalidInput | NameTaken) else {}
     return problem(status, error.message, **extra)
 
 

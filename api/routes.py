@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from registry import (
     access,
     areas,
+    developments,
     documents,
     failpoints,
     idempotency,
@@ -36,6 +37,7 @@ from registry.inputs import (
     LeaseInput,
 )
 from registry.kinds import CertificateStatus, EndorsementStatus, InspectionResult, LeaseStatus
+from registry.services.parties import builder_by_code
 from registry.settings import Settings
 
 PDF = "application/pdf"
@@ -51,6 +53,14 @@ class Development:
     """A development's certificates, issued all or nothing."""
 
     certificates: list[CertificateInput]
+
+
+@dataclasses.dataclass(frozen=True)
+class NewDevelopment:
+    """A development to start: `builder_code` defaults to the calling builder's."""
+
+    name: str
+    builder_code: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +130,27 @@ def build(database: Database, settings: Settings) -> list[Any]:
         with database.transaction() as session:
             number = services.issue_certificate(session, actor, settings, data).number
         return view(number, actor)
+
+    @post("/api/v1/developments", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def start_development(
+        request: Request[Any, Any, Any], data: JSONBody[NewDevelopment]
+    ) -> dict[str, Any]:
+        """Start a builder's development (its builder, or staff), also when another builder
+        has one of the same name: the two stay apart, each with its own page and flyer.
+        409 when the builder has one of the name already."""
+        actor = actor_of(request)
+        code = data.builder_code or actor.builder_code
+        if code is None:
+            raise InvalidInput("builder_code", "say whose development it is")
+        with database.transaction() as session:
+            builder = builder_by_code(session, code)
+            development = developments.create(session, actor, builder, data.name)
+            session.commit()
+        return {
+            "builder_code": builder.code,
+            "name": development.name,
+            "page": developments.path(builder.code, development.name),
+        }
 
     @post("/api/v1/developments/{name:str}/certificates", sync_to_thread=True)
     def issue_development(
@@ -260,11 +291,14 @@ def build(database: Database, settings: Settings) -> list[Any]:
         request: Request[Any, Any, Any],
         name: FromPath[str],
         market_rent: FromQuery[int | None] = None,
+        builder: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        """The marketing guarantee flyer of a development (its builder, or staff)."""
+        """The marketing guarantee flyer of one builder's development: a builder gets its
+        own (another builder's answers 404); staff give `builder` (its code) when two
+        builders use the name."""
         actor = actor_of(request)
         with database.reading() as session:
-            pdf = documents.guarantee_pdf(session, actor, maker(), name, market_rent)
+            pdf = documents.guarantee_pdf(session, actor, maker(), name, market_rent, builder)
         return Response(pdf, media_type=PDF)
 
     @post("/api/v1/certificates/{number:str}/revoke", sync_to_thread=True)
@@ -458,6 +492,7 @@ def build(database: Database, settings: Settings) -> list[Any]:
 
     return [
         issue,
+        start_development,
         issue_development,
         listing,
         record,

@@ -14,6 +14,7 @@ Writes lot01.pdf and notice.pdf into the current folder and checks them with pdf
 import argparse
 import json
 import subprocess
+from urllib.parse import quote
 
 import httpx
 
@@ -124,6 +125,18 @@ print(
 )
 print(f"$ GET /api/v1/developments/{dev}/guarantee.pdf")
 show(c.get(f"/api/v1/developments/{dev}/guarantee.pdf", headers=B))
+page = f"/developments/000001/{quote(dev, safe='')}"
+print(f"$ GET /developments/000001/{dev}  (the page the flyer's QR code opens, as JSON)")
+show(
+    c.get(page, headers={"accept": "application/json"}),
+    ["development", "builder_code", "lots", "floor_lowest"],
+)
+print(f"$ GET /developments/{dev}  (older flyers' address: while one builder has the name)")
+r = c.get(f"/developments/{quote(dev)}", follow_redirects=False)
+print(f"→ {r.status_code} location: {r.headers.get('location')}")
+print(
+    "$ another builder's lot into this development would get 409, nothing written (tests/api/test_developments.py)"
+)
 print(
     "$ another builder's key would get 404 for these numbers (tests/api/test_registry_api.py::test_authorization_table)"
 )

@@ -23,7 +23,15 @@ from registry.inputs import (
     LeaseInput,
 )
 from registry.kinds import Construction, ContractForm, InspectionResult, Kind
-from registry.models import Certificate, Endorsement, House, Inspection, LeaseApplication
+from registry.models import (
+    Builder,
+    Certificate,
+    Development,
+    Endorsement,
+    House,
+    Inspection,
+    LeaseApplication,
+)
 from registry.settings import Settings
 
 BUILDER_CODE = "000001"
@@ -95,7 +103,10 @@ STANDARD = [
 def _house(db: Database, lot: str) -> House | None:
     with db.reading() as session:
         return session.exec(
-            select(House).where(House.development == DEVELOPMENT, House.lot == lot)
+            select(House)
+            .join(Development, col(Development.id) == House.development_id)
+            .join(Builder, col(Builder.id) == Development.builder_id)
+            .where(Development.name == DEVELOPMENT, Builder.code == BUILDER_CODE, House.lot == lot)
         ).first()
 
 
@@ -325,7 +336,9 @@ def demo_numbers(db: Database) -> list[str]:
         rows = session.exec(
             select(Certificate.number, House.lot)
             .join(House, col(House.id) == Certificate.house_id)
-            .where(House.development == DEVELOPMENT)
+            .join(Development, col(Development.id) == House.development_id)
+            .join(Builder, col(Builder.id) == Development.builder_id)
+            .where(Development.name == DEVELOPMENT, Builder.code == BUILDER_CODE)
             .order_by(col(House.lot))
         ).all()
     return [number for number, _ in rows]
@@ -363,7 +376,7 @@ def write_documents(db: Database, settings: Settings, out: Path) -> list[Path]:
         if lease is not None:
             pdf = documents.notice_pdf(session, STAFF, maker, lease.case_number)
             written.append(documents.write(out / f"notice-{lease.case_number}.pdf", pdf))
-        pdf = documents.guarantee_pdf(session, STAFF, maker, DEVELOPMENT)
+        pdf = documents.guarantee_pdf(session, STAFF, maker, DEVELOPMENT, builder_code=BUILDER_CODE)
         written.append(documents.write(out / "guarantee-development.pdf", pdf))
     return written
 

@@ -14,7 +14,6 @@ import hashlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlmodel import Session, col, select
 
@@ -25,6 +24,7 @@ from registry.kinds import ContractForm
 from registry.models import (
     Builder,
     Certificate,
+    Development,
     Hlp,
     House,
     Inspection,
@@ -301,7 +301,7 @@ def notice_data(
         "financial_products": application.financial_products or "なし",
         "address": house.address,
         "property_name": " ".join(
-            p for p in (house.development, house.lot and f"{house.lot}区画") if p
+            p for p in (developments.name_of(session, house), house.lot and f"{house.lot}区画") if p
         )
         or "—",
         "certificate_number": certificate.number,
@@ -358,7 +358,7 @@ def notice_pdf(session: Session, actor: Actor, maker: DocumentMaker, case_number
 def guarantee_data(
     session: Session,
     maker: DocumentMaker,
-    development: str,
+    development: Development,
     market_rent: int | None = None,
     on: dt.date | None = None,
 ) -> dict[str, Any]:
@@ -366,7 +366,8 @@ def guarantee_data(
     active fixed-floor certificates: the floor (the lowest among them, so the claim holds for
     every lot), the period (the shortest validity, counted from handover), the number of
     lots. The chart's market rent is the builder's figure, or by DOMAIN.md's rule of thumb
-    (a floor is about 40% of market rent) the floor ÷ 0.4, and says which."""
+    (a floor is about 40% of market rent) the floor ÷ 0.4, and says which. The development
+    is one builder's (registry/developments.py), and so is every lot counted."""
     on = on or maker.settings.current_date()
     found = developments.claims(session, maker.settings, development, on)
     floors, floor, years = found.floors, found.floor, found.years
@@ -434,9 +435,10 @@ def guarantee_data(
             "この保証は、機構が発行した移住・住みかえ支援適合住宅証明書（定額型）に基づきます。"
             "各区画の証明書はQRコードから確認できます。点検・補修の条件を満たさない場合、保証は受けられません。"
         ),
-        # The flyer has no number of its own; its QR leads to the development's certificates.
+        # The flyer has no number of its own; its QR leads to the development's page, by
+        # builder code and name, which no other builder's development of the name shares.
         **maker.common(
-            f"{maker.settings.public_url}/developments/{quote(development)}",
+            f"{maker.settings.public_url}{found.path}",
             "この分譲地の証明書を確認",
         ),
     }
@@ -448,21 +450,36 @@ def guarantee_pdf(
     maker: DocumentMaker,
     development: str,
     market_rent: int | None = None,
+    builder_code: str | None = None,
 ) -> bytes:
-    """The signed marketing guarantee of a development (its builder, or staff)."""
+    """The signed marketing guarantee of one builder's development (issue 13): a builder
+    gets its own development of the name (another builder's answers 404 like a name never
+    used); staff name the builder when two builders use the name (InvalidInput, `builder`)."""
     actor.require(Role.BUILDER, Role.STAFF)
-    development = fields.required("development", development, 200)
+    name = fields.required("development", development, 200)
     if actor.role is Role.BUILDER:
-        own = session.exec(
-            select(House)
-            .join(Builder, col(Builder.id) == House.builder_id)
-            .where(House.development == development, Builder.code == actor.builder_code)
-        ).first()
-        if own is None:
-            raise NotFound(f"no development {development!r}")
+        assert actor.builder_code is not None
+        if builder_code is not None and builder_code != actor.builder_code:
+            raise NotFound(f"no development {name!r}")
+        builder_code = actor.builder_code
+    if builder_code is not None:
+        try:
+            found, _ = developments.find(session, builder_code, name)
+        except NotFound:
+            raise NotFound(f"no development {name!r}") from None
+    else:
+        held = developments.named(session, name)
+        if not held:
+            raise NotFound(f"no development {name!r}")
+        if len(held) > 1:
+            codes = " and ".join(b.code for _, b in held)
+            raise InvalidInput(
+                "builder", f"development {name!r} is held by builders {codes}; say whose"
+            )
+        found = held[0][0]
     on = maker.settings.current_date()
     return maker.make(
-        "guarantee", guarantee_data(session, maker, development, market_rent, on), created_on(on)
+        "guarantee", guarantee_data(session, maker, found, market_rent, on), created_on(on)
     )
 
 

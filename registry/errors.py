@@ -23,6 +23,16 @@ class Conflict(DomainError):
     """The request contradicts the current state (a pending endorsement, a stale version...)."""
 
 
+class NameTaken(Conflict):
+    """A name already in use where it must be unique (a development name another builder
+    holds); `field` names the value, as for InvalidInput."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = message
+
+
 class Throttled(DomainError):
     """Too many attempts of something that must not be guessed; try again later."""
 

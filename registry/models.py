@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 from decimal import Decimal
 
-from sqlalchemy import Index, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKeyConstraint, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from registry.columns import DecimalText, UTCDateTime
@@ -49,14 +49,42 @@ class Hlp(SQLModel, table=True):
     name: str = Field(max_length=200)
 
 
+class Development(SQLModel, table=True):
+    """A builder's development (分譲地): its name is unique among that builder's, and
+    another builder's of the same name is another development (issue 13: a name shared
+    by two builders must never pool their lots on one page or flyer)."""
+
+    __tablename__ = "development"
+    __table_args__ = (
+        # One development of a name per builder, kept by the database: two requests that
+        # both start it end with one row (the second insert does nothing).
+        UniqueConstraint("builder_id", "name", name="uq_development_builder_name"),
+        # The target of house's composite key below.
+        UniqueConstraint("id", "builder_id", name="uq_development_id_builder"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    builder_id: int = Field(foreign_key="builder.id")
+    name: str = Field(max_length=200, index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class House(SQLModel, table=True):
-    """A house record, identified by its management number (管理番号)."""
+    """A house record, identified by its management number (管理番号). A house in a
+    development is in one of its own builder's: the key (development_id, builder_id)
+    refers to development (id, builder_id), so the database refuses any other."""
 
     __tablename__ = "house"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["development_id", "builder_id"],
+            ["development.id", "development.builder_id"],
+            name="fk_house_development_builder",
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     management_number: str = Field(unique=True, max_length=8)
     builder_id: int = Field(foreign_key="builder.id", index=True)
-    development: str | None = Field(default=None, max_length=200, index=True)
+    development_id: int | None = Field(default=None, index=True)
     lot: str | None = Field(default=None, max_length=50)
     postal_code: str = Field(max_length=7)
     prefecture: str = Field(max_length=10, index=True)

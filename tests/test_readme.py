@@ -183,7 +183,7 @@ def test_the_readme_commands_are_read_as_shown():
     assert commands["keys list"] == {"--json"}
     assert commands["keys rotate"] == frozenset()
     assert commands["keys compromise"] == {"--since"}
-    assert commands["render guarantee"] == {"--market-rent"}
+    assert commands["render guarantee"] == {"--builder", "--market-rent"}
     assert commands["render reminder"] == {"--stage"}
     assert commands["calc stress"] >= {"--rent", "--decline", "--city", "--sigma", "--fee"}
     assert commands["reminders run"] == {"--as-of", "--send", "--json"}

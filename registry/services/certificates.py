@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from registry import (
     areas,
     audit,
+    developments,
     eligibility,
     failpoints,
     fields,
@@ -23,7 +24,7 @@ from registry import (
     validity,
 )
 from registry.actors import Actor, Role
-from registry.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from registry.errors import Conflict, DomainError, InvalidInput, NameTaken, NotAllowed, NotFound
 from registry.inputs import CertificateInput, HouseInput
 from registry.kinds import (
     CertificateStatus,
@@ -36,6 +37,7 @@ from registry.kinds import (
 from registry.models import (
     Builder,
     Certificate,
+    Development,
     Endorsement,
     HistoryEntry,
     Hlp,
@@ -66,7 +68,11 @@ def _floor(kind: Kind, floor: int | None, settings: Settings) -> int | None:
 
 
 def _house(
-    data: HouseInput, builder: Builder, location: postal.Location, management_number: str
+    data: HouseInput,
+    builder: Builder,
+    location: postal.Location,
+    management_number: str,
+    development: Development | None,
 ) -> House:
     assert builder.id is not None
     return House(
@@ -74,7 +80,7 @@ def _house(
         builder_id=builder.id,
         prefecture=location.prefecture,
         region=location.region,
-        development=fields.text("house.development", data.development, 200, required=False),
+        development_id=development.id if development else None,
         lot=fields.text("house.lot", data.lot, 50, required=False),
         postal_code=location.postal_code,
         address=fields.required("house.address", data.address, 300),
@@ -97,7 +103,9 @@ def issue_certificate(
     session: Session, actor: Actor, settings: Settings, data: CertificateInput, commit: bool = True
 ) -> Certificate:
     """Register the house and issue its certificate: eligibility, numbers, the first issue
-    in the owner's name, the maintenance plan, the house history and the audit event."""
+    in the owner's name, the maintenance plan, the house history and the audit event. The
+    house joins its builder's development of the name given (registry/developments.py,
+    for_lot: NameTaken when only another builder holds the name)."""
     actor.require(Role.BUILDER, Role.STAFF)
     builder_code = numbers.parse_builder_code(data.house.builder_code, "house.builder_code")
     if not actor.may_act_for(builder_code):
@@ -139,11 +147,14 @@ def issue_certificate(
         plan = maintenance.default_plan(construction, house_in.completion_date, valid_from, until)
 
     assert builder.id is not None and hlp.id is not None
-    house = _house(house_in, builder, location, numbers.next_management_number(session))
+    fields.text("house.development", house_in.development, 200, required=False)
+    management_number = numbers.next_management_number(session)
     number = numbers.next_certificate_number(
         session, construction, data.kind, builder.code, issued_on.year
     )
     issue_number = numbers.next_issue_number(session)
+    development = developments.for_lot(session, builder, house_in.development, "house.development")
+    house = _house(house_in, builder, location, management_number, development)
     session.add(house)
     session.flush()
     assert house.id is not None
@@ -205,7 +216,7 @@ def issue_certificate(
         None,
         {
             "certificate": snapshot(certificate),
-            "house": snapshot(house),
+            "house": {**snapshot(house), "development": development.name if development else None},
             "issue": snapshot(issue),
             "plan": [d.due_date.isoformat() for d in plan],
         },
@@ -223,17 +234,27 @@ def issue_development(
     commit: bool = True,
 ) -> list[Certificate]:
     """Issue certificates for many houses (a development's lots) in one transaction: all of
-    them, or, if any is refused, none; the error names the item (certificates[3].floor)."""
+    them, or, if any is refused, none; the error names the item (certificates[3].floor).
+    The lots are one builder's: a development belongs to its builder (docs: issue 13)."""
     if not items:
         raise InvalidInput("certificates", "give at least one certificate")
     if len(items) > 500:
         raise InvalidInput("certificates", f"at most 500 in one request; got {len(items)}")
+    first = numbers.parse_builder_code(
+        items[0].house.builder_code, "certificates[0].house.builder_code"
+    )
+    for index, item in enumerate(items):
+        field = f"certificates[{index}].house.builder_code"
+        if numbers.parse_builder_code(item.house.builder_code, field) != first:
+            raise InvalidInput(
+                field, f"a development's lots are one builder's; certificates[0] is {first}'s"
+            )
     issued = []
     for index, item in enumerate(items):
         try:
             issued.append(issue_certificate(session, actor, settings, item, commit=False))
             failpoints.reached("development.lot")
-        except InvalidInput as error:
+        except (InvalidInput, NameTaken) as error:
             raise type(error)(f"certificates[{index}].{error.field}", error.reason) from None
         except DomainError as error:
             raise type(error)(f"certificates[{index}]: {error.message}") from None
@@ -364,7 +385,7 @@ def certificate_view(
             "postal_code": house.postal_code,
             "prefecture": house.prefecture,
             "region": house.region,
-            "development": house.development,
+            "development": developments.name_of(session, house),
             "lot": house.lot,
             "construction": house.construction,
             "completion_date": house.completion_date.isoformat(),
@@ -478,7 +499,14 @@ def _certificates_query(
         .scalar_subquery()
     )
     query = (
-        sa_select(Certificate, Issue, House, col(Builder.code), first_open.label("due"))
+        sa_select(
+            Certificate,
+            Issue,
+            House,
+            col(Builder.code),
+            first_open.label("due"),
+            col(Development.name),
+        )
         .join(
             Issue,
             (col(Issue.certificate_id) == Certificate.id)
@@ -486,6 +514,7 @@ def _certificates_query(
         )
         .join(House, col(House.id) == Certificate.house_id)
         .join(Builder, col(Builder.id) == House.builder_id)
+        .outerjoin(Development, col(Development.id) == House.development_id)
         .order_by(col(Certificate.number))
     )
     if actor.role is Role.BUILDER:
@@ -493,7 +522,7 @@ def _certificates_query(
     elif actor.role not in (Role.SYSTEM, Role.STAFF, Role.ADMIN):
         raise NotAllowed(f"{actor.name} may not list certificates")
     if development is not None:
-        query = query.where(col(House.development) == development)
+        query = query.where(col(Development.name) == development)
     # The same rule as validity.status, on the day asked: a revocation counts from its day.
     revoked = col(Certificate.revoked_on).is_not(None) & (col(Certificate.revoked_on) <= on)
     if status is CertificateStatus.REVOKED:
@@ -508,7 +537,7 @@ def _certificates_query(
 def _certificate_item(
     row: Row[*tuple[Any, ...]], settings: Settings, on: dt.date
 ) -> dict[str, Any]:
-    certificate, issue, house, builder_code, due = row
+    certificate, issue, house, builder_code, due, development = row
     report = maintenance.standing(
         [due] if due else [], on, settings.due_window_days, settings.grace_days
     )
@@ -525,7 +554,7 @@ def _certificate_item(
         "next_inspection_due": report.next_due.isoformat() if report.next_due else None,
         "management_number": house.management_number,
         "builder_code": builder_code,
-        "development": house.development,
+        "development": development,
         "lot": house.lot,
     }
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
-from registry import audit, fields, maintenance, validity
+from registry import audit, developments, fields, maintenance, validity
 from registry.actors import Actor, Role
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.inputs import InspectionInput
@@ -187,7 +187,7 @@ def due_inspections(
                 "label": entry.label,
                 "standing": report.standing.value,
                 "address": house.address,
-                "development": house.development,
+                "development": developments.name_of(session, house),
                 "lot": house.lot,
             }
         )

@@ -94,13 +94,18 @@ def test_what_a_buyer_sees(db, settings, maker, server, tmp_path):
 def test_the_page_a_flyers_qr_code_opens(db, settings, server, tmp_path):
     from urllib.parse import quote
 
+    from registry import developments
+    from registry.services.parties import builder_by_code
+
     numbers = [f.issue(db, settings, house=f.house(lot=f"{n:02d}")) for n in range(1, 4)]
     f.issue(db, settings, house=f.house(lot="04"), floor=30_000)
     with db.transaction() as session:
         services.revoke_certificate(session, f.STAFF, settings, numbers[2], "虚偽の申請")
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "development.png"
-    dom = _browser(f"{server}/developments/{quote('テスト分譲地')}", shot, tmp_path / "profile")
+    # The flyer's QR code holds the builder's code with the name (issue 13).
+    page = f"{server}/developments/{f.BUILDER}/{quote('テスト分譲地', safe='')}"
+    dom = _browser(page, shot, tmp_path / "profile")
     # Three lots in force (the revoked one is not), floors from ¥30,000 to ¥45,000; all
     # four overdue on their 10-year inspection (2025-10-16) as of 2026-11-23.
     assert 'data-status="valid"' in dom
@@ -111,20 +116,37 @@ def test_the_page_a_flyers_qr_code_opens(db, settings, server, tmp_path):
         f"{server}/developments/{quote('無い分譲地')}", tmp_path / "m.png", tmp_path / "p2"
     )
     assert 'data-status="invalid"' in missing and "有効な定額型証明書がありません" in missing
+    # The address older flyers carry leads to the one builder's page.
     answer = json.loads(
         urllib.request.urlopen(
             urllib.request.Request(
                 f"{server}/developments/{quote('テスト分譲地')}",
                 headers={"accept": "application/json"},
-            )
+            ),
+            timeout=60,
         ).read()
     )
     assert answer == {
         "development": "テスト分譲地",
         "builder": "住替ハウス株式会社",  # builder 000001, as tests/factories.py names it
+        "builder_code": f.BUILDER,
         "lots": 3,
         "floor_lowest": 30_000,
         "floor_highest": 45_000,
         "years": 50,
         "standings": {"overdue": 3},
     }
+    # Another builder starts its own development of the name: the old address offers
+    # both builders' pages and pools nothing; the first builder's page is unchanged.
+    with db.transaction() as session:
+        other = builder_by_code(session, f.OTHER_BUILDER)
+        developments.create(session, f.OTHER_ACTOR, other, "テスト分譲地")
+        session.commit()
+    f.issue(db, settings, f.OTHER_ACTOR, house=f.house(builder_code=f.OTHER_BUILDER), floor=10_000)
+    choice = _browser(
+        f"{server}/developments/{quote('テスト分譲地')}", tmp_path / "c.png", tmp_path / "p3"
+    )
+    assert 'data-status="choice"' in choice
+    assert "住替ハウス株式会社" in choice and "別棟工務店" in choice and "10,000" not in choice
+    again = _browser(page, tmp_path / "a.png", tmp_path / "p4")
+    assert "3区画" in again and "30,000円〜45,000円" in again and "10,000円" not in again

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from registry import access, audit
 from registry.actors import Role
-from registry.models import Certificate, House
+from registry.models import Certificate, Development, House
 from tests import factories as f
 from tests.failpoints import Failpoint
 from tests.server import Server, environment
@@ -42,7 +42,8 @@ def _issued(db, development: str) -> int:
             select(func.count())
             .select_from(Certificate)
             .join(House, House.id == Certificate.house_id)
-            .where(House.development == development)
+            .join(Development, Development.id == House.development_id)
+            .where(Development.name == development)
         ).one()
 
 

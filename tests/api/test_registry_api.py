@@ -296,7 +296,8 @@ def test_apikey_cli_prints_id_and_key_once(db, settings, capsys):
 def test_due_inspections_repairs_and_the_flyer_over_http(db, settings, client, keys):
     first = f.issue(db, settings)
     f.issue(db, settings, house=f.house(lot="02"))
-    f.issue(db, settings, house=f.house(lot="03", builder_code=f.OTHER_BUILDER), actor=f.STAFF)
+    theirs = f.house(lot="03", builder_code=f.OTHER_BUILDER, development="別棟分譲地")
+    f.issue(db, settings, house=theirs, actor=f.STAFF)
     due = client.get("/api/v1/inspections/due", headers=keys["builder"]).json()
     assert due["total"] == 2  # the other builder's lot is not listed
     assert {i["standing"] for i in due["items"]} == {"overdue"}
@@ -326,8 +327,9 @@ def test_due_inspections_repairs_and_the_flyer_over_http(db, settings, client, k
     flyer = client.get("/api/v1/developments/テスト分譲地/guarantee.pdf", headers=keys["builder"])
     assert flyer.headers["content-type"] == "application/pdf"
     assert "毎月金45,000円以上" in look.text(flyer.content)
+    # Another builder's development answers like one never started (issue 13).
     hidden = client.get("/api/v1/developments/テスト分譲地/guarantee.pdf", headers=keys["other"])
-    assert hidden.status_code == 200  # a builder with a lot in the development may ask
+    assert hidden.status_code == 404
     nowhere = client.get("/api/v1/developments/どこにもない/guarantee.pdf", headers=keys["builder"])
     assert nowhere.status_code == 404
 
@@ -471,8 +473,9 @@ def test_certificates_are_paged_and_counted_by_the_database(db, settings, client
         json={"certificates": _lots(7)},
         headers=keys["builder"],
     )
-    f.issue(db, settings, house=f.house(lot="A", builder_code=f.OTHER_BUILDER), actor=f.STAFF)
-    f.issue(db, settings, house=f.house(lot="B", builder_code=f.OTHER_BUILDER), actor=f.STAFF)
+    for lot in ("A", "B"):
+        theirs = f.house(lot=lot, builder_code=f.OTHER_BUILDER, development=None)
+        f.issue(db, settings, house=theirs, actor=f.STAFF)
     everything = client.get("/api/v1/certificates", params={"limit": 500}, headers=keys["staff"])
     every_number = [i["number"] for i in everything.json()["items"]]
     assert every_number == sorted(every_number) and len(every_number) == 9
@@ -637,7 +640,9 @@ def test_reminders_coming_and_sent_over_http(db, settings, client, keys):
     from registry import reminders
 
     mine = f.issue(db, settings, owner_email="owner@example.jp")
-    theirs = f.issue(db, settings, f.OTHER_ACTOR, house=f.house(builder_code=f.OTHER_BUILDER))
+    theirs = f.issue(
+        db, settings, f.OTHER_ACTOR, house=f.house(builder_code=f.OTHER_BUILDER, development=None)
+    )
     coming = client.get(
         "/api/v1/reminders", params={"as_of": "2025-10-16"}, headers=keys["builder"]
     ).json()

@@ -86,6 +86,11 @@ def fill(database: Database, settings: Settings, count: int) -> None:
         seq, prev = connection.execute(text("SELECT seq, hash FROM audit_head")).one()
         now = utcnow()
         rows: dict[str, list[dict[str, Any]]] = {
+            # One development per 500 lots, the builder's (registry/developments.py).
+            "development": [
+                {"id": d + 1, "builder_id": builder, "name": f"ベンチ分譲地{d}", "created_at": now}
+                for d in range((count + 499) // 500)
+            ],
             "house": [],
             "certificate": [],
             "issue": [],
@@ -99,7 +104,7 @@ def fill(database: Database, settings: Settings, count: int) -> None:
                 "id": ident,
                 "management_number": f"{10_000_000 + ident:08d}",
                 "builder_id": builder,
-                "development": f"ベンチ分譲地{n // 500}",
+                "development_id": n // 500 + 1,
                 "lot": f"{n % 500:03d}",
                 "postal_code": location.postal_code,
                 "prefecture": location.prefecture,
@@ -175,7 +180,7 @@ def fill(database: Database, settings: Settings, count: int) -> None:
                 after=audit.canonical(
                     {
                         "certificate": certificate,
-                        "house": house,
+                        "house": {**house, "development": f"ベンチ分譲地{n // 500}"},
                         "issue": issue,
                         "plan": [d.due_date.isoformat() for d in plan],
                     }
@@ -198,7 +203,14 @@ def fill(database: Database, settings: Settings, count: int) -> None:
         )
         connection.execute(text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": seq, "h": prev})
         if database.dialect == "postgresql":
-            for name in ("house", "certificate", "issue", "plan_entry", "history_entry"):
+            for name in (
+                "development",
+                "house",
+                "certificate",
+                "issue",
+                "plan_entry",
+                "history_entry",
+            ):
                 sequence = f"pg_get_serial_sequence('{name}', 'id')"
                 connection.execute(text(f"SELECT setval({sequence}, max(id)) FROM {name}"))
 

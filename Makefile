@@ -80,6 +80,7 @@ bench-smoke: $(STAMP) system system-bench  ## every bench at a tiny size, fails 
 	$(BIN)/python bench/render.py --smoke
 	$(BIN)/python bench/tamper.py --smoke
 	$(BIN)/python bench/enumeration.py --smoke
+	$(BIN)/python bench/endorsement_timing.py --smoke
 	$(BIN)/python bench/verify.py --smoke
 	bench/fuzz.sh --smoke
 

@@ -6,8 +6,10 @@ import datetime as dt
 import json
 import logging
 import os
+import secrets
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +18,28 @@ from sqlalchemy.exc import OperationalError
 
 from api.calc import DATE, calc
 from api.tables import table
-from registry import access, areas, audit, backup, demo, documents, postal, reminders, services
+from registry import (
+    access,
+    areas,
+    audit,
+    backup,
+    demo,
+    documents,
+    postal,
+    production,
+    reminders,
+    services,
+)
 from registry.actors import SYSTEM, Actor, Role
 from registry.database import Database
 from registry.errors import DomainError
 from registry.inputs import InspectionInput
 from registry.kinds import CertificateStatus, InspectionResult
-from registry.settings import Settings
+from registry.settings import CODE_SECRET_FILE, DEVELOPMENT_MARKER, Settings
 from signing import payload
+from signing.files import private_folder, write_private
 from signing.keyring import Keyring, KeyringError
-from signing.pki import create_development_pki
+from signing.pki import create_development_pki, create_production_pki, is_development
 from signing.verify import verify_pdf as verify_pdf_file
 
 
@@ -56,10 +70,99 @@ def cli() -> None:
 
 @cli.command()
 @db_option
-def init(db: str | None) -> None:
-    """Create the database (or bring its schema up to date)."""
+@click.option(
+    "--production",
+    is_flag=True,
+    help="First make the code secret and the signing and QR keys (docs/production.md).",
+)
+def init(db: str | None, production: bool) -> None:
+    """Create the database (or bring its schema up to date). With --production, first the
+    code secret and the keys of a production registry, each readable by its owner only."""
+    made = _init_production(_settings(db)) if production else None
     database = _open(db)
     click.echo(f"registry ready at {database.url}")
+    if made is not None:
+        _print_production(made, _settings(db))
+
+
+def _init_production(settings: Settings) -> list[str]:
+    """Make (or keep) the code secret, the document-signing PKI and the QR key set; what
+    was done, one line each. Refuses a development registry's home and development keys."""
+    home = settings.home
+    if (home / DEVELOPMENT_MARKER).exists() or os.environ.get("KASERU_ENV") == "development":
+        raise DomainError(
+            f"{home} is a development registry ({home / DEVELOPMENT_MARKER} or "
+            "KASERU_ENV=development); give a production one its own KASERU_HOME"
+        )
+    private_folder(home)
+    done = []
+    secret_file = home / CODE_SECRET_FILE
+    if os.environ.get("KASERU_CODE_SECRET"):
+        done.append("code secret: from KASERU_CODE_SECRET (no file written)")
+    elif secret_file.exists():
+        done.append(f"code secret: {secret_file} (kept)")
+    else:
+        write_private(secret_file, (secrets.token_hex(32) + "\n").encode(), replace=False)
+        done.append(f"code secret: {secret_file} (written, 32 random bytes as hex, 0600)")
+    files = documents.pki_files(settings)
+    if files.exist():
+        if is_development(files):
+            raise DomainError(
+                f"the document-signing keys at {files.key.parent} are development keys "
+                "(kaseru keys init); move them away first"
+            )
+        done.append(f"signing key: {files.key} (kept)")
+    else:
+        try:
+            create_production_pki(files)
+        except FileExistsError as error:
+            raise DomainError(str(error)) from None
+        done.append(
+            f"signing key: {files.key} (written, 0600), its certificate {files.certificate} "
+            f"and the root certificate {files.root}"
+        )
+    ring_path = documents.keyring_path(settings)
+    if ring_path.exists():
+        ring = _keyring(ring_path, settings)
+        if ring.development:
+            raise DomainError(
+                f"the QR key set {ring_path} is a development set (kaseru keys init); "
+                "move it away first"
+            )
+        done.append(f"QR keys: {ring_path} (kept)")
+    else:
+        key = Keyring.create(ring_path.parent, settings.current_date()).active()[0]
+        done.append(
+            f"QR keys: {ring_path} (written), private key {ring_path.parent}/qr-{key.kid}.pem "
+            "(0600)"
+        )
+    return done
+
+
+def _print_production(done: list[str], settings: Settings) -> None:
+    files = documents.pki_files(settings)
+    ring_path = documents.keyring_path(settings)
+    for line in done:
+        click.echo(line)
+    click.echo(
+        "\nKeep safe, readable by this user only, with a copy offline (never printed here):\n"
+        f"  {settings.home / CODE_SECRET_FILE} (or KASERU_CODE_SECRET): every printed "
+        "照会コード depends on it; changed or lost, every printed code stops working\n"
+        f"  {files.key}: signs every document\n"
+        f"  {ring_path.parent}/qr-*.pem: sign the QR codes\n"
+        f"Publish: {files.root} (checks the documents' signatures) and GET /api/v1/keys.\n"
+        "\nSet for `kaseru serve` and every other kaseru command:\n"
+        f"  KASERU_HOME={settings.home}\n"
+        "  KASERU_PUBLIC_URL=https://… (the registry's public address, in every QR code)\n"
+        "  DATABASE_URL=postgresql://… (recommended; default: the SQLite file in KASERU_HOME)\n"
+        "  KASERU_SMTP_STARTTLS=1 when KASERU_SMTP_USER is set (reminder e-mail)\n"
+        "and leave KASERU_ENV unset (production is the default). See docs/production.md."
+    )
+    left = production.problems(replace(settings, env="production"))
+    if left:
+        click.echo("Until then kaseru serve refuses to start: " + "; ".join(left))
+    else:
+        click.echo("kaseru serve will start with these settings.")
 
 
 @cli.command("demo")
@@ -72,7 +175,7 @@ def init(db: str | None) -> None:
 )
 def demo_command(db: str | None, out: Path | None) -> None:
     """Create the demo registry (safe to run again) and print a summary."""
-    settings = _settings(db)
+    settings = _development(_settings(db))
     database = Database(settings)
     database.migrate()
     demo.seed(database, settings)
@@ -82,7 +185,9 @@ def demo_command(db: str | None, out: Path | None) -> None:
     if not files.exist():
         create_development_pki(files)
     if not documents.keyring_path(settings).exists():
-        Keyring.create(documents.keyring_path(settings).parent, settings.current_date())
+        Keyring.create(
+            documents.keyring_path(settings).parent, settings.current_date(), development=True
+        )
     written = demo.write_documents(database, settings, out)
     with database.reading() as session:
         rows = [
@@ -133,6 +238,29 @@ def demo_command(db: str | None, out: Path | None) -> None:
         + ", ".join(sorted({p.name.split("-")[0] + "-*.pdf" for p in written}))
     )
     click.echo(f"verify lot 01's certificate: {demo.verification_url(database, settings)}")
+
+
+def _development(settings: Settings) -> Settings:
+    """The demo's settings: its KASERU_HOME is marked as a development registry (the file
+    DEVELOPMENT_MARKER), so every later command there runs in development mode with no
+    KASERU_ENV. Refused for a home made by `kaseru init --production` or KASERU_ENV=production."""
+    home = settings.home
+    if (home / CODE_SECRET_FILE).exists() or os.environ.get("KASERU_ENV") == "production":
+        raise DomainError(
+            f"kaseru demo makes a development registry, and {home} is a production one "
+            f"({home / CODE_SECRET_FILE} or KASERU_ENV=production); give the demo its own "
+            "KASERU_HOME"
+        )
+    marker = home / DEVELOPMENT_MARKER
+    if not marker.exists():
+        private_folder(home)
+        marker.write_text(
+            "This KASERU_HOME holds a development registry (made by `kaseru demo`): every "
+            "kaseru command run here is in development mode, which accepts the development "
+            "code secret and keys. Never serve the public from it.\n"
+        )
+    fresh = Settings.from_env({**os.environ, "KASERU_HOME": str(home)})
+    return fresh.with_url(settings.database_url) if settings.database_url else fresh
 
 
 cli.add_command(calc)
@@ -341,8 +469,10 @@ def keys_init() -> None:
     if ring_path.exists():
         click.echo(f"QR keys exist already in {ring_path}")
     else:
-        key = Keyring.create(ring_path.parent, settings.current_date()).active()[0]
-        click.echo(f"wrote the QR key set {ring_path} (key {key.kid})")
+        ring = Keyring.create(ring_path.parent, settings.current_date(), development=True)
+        click.echo(
+            f"wrote the QR key set {ring_path} (key {ring.active()[0].kid}), for development"
+        )
 
 
 @keys_group.command("rotate")
@@ -406,6 +536,16 @@ def serve(db: str | None, host: str, port: int, workers: int) -> None:
     from granian.constants import Interfaces
     from granian.server import Server
 
+    settings = _settings(db)
+    if settings.development:
+        click.echo(
+            "kaseru: warning: development mode (KASERU_ENV=development, or "
+            f"{settings.home / DEVELOPMENT_MARKER}): development code secret and keys are "
+            "accepted; never serve the public like this (docs/production.md)",
+            err=True,
+        )
+    else:
+        production.require(settings, "serve")  # one line, before anything is opened
     if db:
         os.environ["DATABASE_URL"] = db  # the workers read their settings from the environment
     _open(db)  # migrate once, before any worker starts

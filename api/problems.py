@@ -17,11 +17,19 @@ from registry.errors import (
     NameTaken,
     NotAllowed,
     NotFound,
+    Refused,
     Throttled,
 )
 
 LOG = logging.getLogger("kaseru.api")
-STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 422, Throttled: 429}
+STATUS = {
+    NotFound: 404,
+    NotAllowed: 403,
+    Conflict: 409,
+    InvalidInput: 422,
+    Refused: 422,
+    Throttled: 429,
+}
 TITLES = {
     404: "Not found",
     403: "Not allowed",

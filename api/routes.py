@@ -15,6 +15,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from api.ratelimit import Network, client_address, networks
 from registry import (
     access,
     areas,
@@ -26,21 +27,27 @@ from registry import (
     services,
     verification,
 )
-from registry.actors import Actor, Role
+from registry.actors import Actor
 from registry.database import Database
 from registry.errors import InvalidInput
 from registry.inputs import (
     CertificateInput,
-    EndorsementInput,
     InspectionInput,
     LeaseApproval,
     LeaseInput,
+    PublicEndorsementInput,
 )
 from registry.kinds import CertificateStatus, EndorsementStatus, InspectionResult, LeaseStatus
 from registry.services.parties import builder_by_code
 from registry.settings import Settings
 
 PDF = "application/pdf"
+
+
+def address_of(request: Request[Any, Any, Any], trusted: tuple[Network, ...]) -> str:
+    """The client's address, as the rate limit sees it (behind trusted proxies, the one
+    they forwarded): the key of the per-address guessing budgets (docs/codes.md)."""
+    return client_address(dict(request.scope), trusted)
 
 
 class ReminderState(StrEnum):
@@ -94,6 +101,7 @@ class Decision:
 def build(database: Database, settings: Settings) -> list[Any]:
     """The route handlers over one database."""
     makers: list[documents.DocumentMaker] = []
+    trusted = networks(settings.trusted_proxies)
 
     def maker() -> documents.DocumentMaker:
         if not makers:
@@ -312,16 +320,23 @@ def build(database: Database, settings: Settings) -> list[Any]:
         return view(number, actor)
 
     @post("/api/v1/endorsements", status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def request_endorsement(data: JSONBody[EndorsementInput]) -> dict[str, Any]:
-        """An owner's endorsement request (public): answered with a tracking number."""
+    def request_endorsement(
+        request: Request[Any, Any, Any], data: JSONBody[PublicEndorsementInput]
+    ) -> dict[str, Any]:
+        """A seller's endorsement request (public), proved by the certificate's number and
+        the 照会コード printed on it, dated today by the registry: answered with a tracking
+        number and its code. Every refusal that depends on what the registry holds reads
+        the same and counts as a wrong code (docs/codes.md); a malformed field is named."""
+        verification.purge_stale(database, settings.current_date())
         with database.transaction() as session:
-            endorsement = services.request_endorsement(
-                session, Actor("public", Role.PUBLIC), settings, data
+            endorsement = services.request_by_seller(
+                session, settings, data, address_of(request, trusted)
             )
         return {
             "tracking_number": endorsement.tracking_number,
             "code": verification.tracking_code(settings.code_secret, endorsement.tracking_number),
             "status": endorsement.status,
+            "requested_on": endorsement.requested_on.isoformat(),
             "version": endorsement.version,
         }
 

@@ -7,12 +7,14 @@ request: a walkthrough for integrators, run against the served demo registry.
     .venv/bin/python docs/api_walkthrough.py --url http://127.0.0.1:8765 \\
         --builder-key builder.json --staff-key staff.json
 
-Writes lot01.pdf and notice.pdf into the current folder and checks them with pdfsig.
+Writes lot01.pdf, lot02.pdf and notice.pdf into the current folder and checks lot01.pdf and
+notice.pdf with pdfsig; the seller's 照会コード is read from lot02.pdf with pdftotext.
 """
 
 # ruff: noqa: E501, SIM115, E741
 import argparse
 import json
+import re
 import subprocess
 from urllib.parse import quote
 
@@ -142,19 +144,26 @@ print(
 )
 
 print("\n# staff")
-print(f"$ POST /api/v1/endorsements  (public: the seller of {numbers[1]} and the buyer)")
-r = c.post(
-    "/api/v1/endorsements",
-    json={
-        "certificate_number": numbers[1],
-        "seller_name": "購入者 02",
-        "buyer_name": "森 陽介",
-        "buyer_address": "三重県桑名市和泉202番地",
-        "sale_date": "2026-11-21",
-        "requested_on": "2026-11-22",
-    },
-)
+# The seller reads the 照会コード off their certificate (here: its PDF, as pdftotext reads it).
+r = c.get(f"/api/v1/certificates/{numbers[1]}/certificate.pdf", headers=B)
+open("lot02.pdf", "wb").write(r.content)
+printed = subprocess.run(
+    ["pdftotext", "lot02.pdf", "-"], capture_output=True, text=True, timeout=60
+).stdout
+lot02_code = re.search(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b", printed).group(0)
+print(f"$ POST /api/v1/endorsements  (public: the seller of {numbers[1]}, code {lot02_code})")
+sale = {
+    "certificate_number": numbers[1],
+    "code": lot02_code,
+    "seller_name": "購入者 02",
+    "buyer_name": "森 陽介",
+    "buyer_address": "三重県桑名市和泉202番地",
+    "sale_date": "2026-11-21",
+}
+r = c.post("/api/v1/endorsements", json=sale)
 show(r)
+print("$ POST /api/v1/endorsements  (the same again, pending: one answer for every refusal)")
+show(c.post("/api/v1/endorsements", json=sale))
 tracking, code = r.json()["tracking_number"], r.json()["code"]
 print(f"$ GET /api/v1/endorsements/{tracking}?code={code}  (public)")
 show(c.get(f"/api/v1/endorsements/{tracking}", params={"code": code}))

@@ -13,6 +13,7 @@ from sqlalchemy.engine.url import make_url
 from sqlmodel import Session
 
 from registry.settings import Settings
+from signing.files import create_private
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -40,6 +41,11 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+def _uri(database: str) -> bool:
+    """Whether an SQLite URL names a `file:` URI (opened as SQLite's URI says)."""
+    return database.startswith("file:")
+
+
 class Database:
     """The registry's database: a writer engine and a reader engine on one URL.
 
@@ -53,8 +59,10 @@ class Database:
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            if parsed.database and parsed.database != ":memory:" and not _uri(parsed.database):
+                # 0600 in a 0700 folder from the start; SQLite gives its WAL and
+                # shared-memory files the database file's mode.
+                create_private(Path(parsed.database))
             self.writer = _sqlite_engine(self.url, immediate=True)
             self.reader = _sqlite_engine(self.url, immediate=False)
         else:

@@ -32,8 +32,10 @@ from registry.models import (
     LeaseApplication,
 )
 from registry.periods import add_months
+from registry.production import require as require_production
 from registry.settings import Settings
 from registry.verification import verification_code
+from signing.files import write_private
 from signing.keyring import Keyring, KeyringError
 from signing.payload import Claims, owner_hash, qr_content
 from signing.payload import sign as sign_payload
@@ -77,6 +79,7 @@ class DocumentMaker:
                 f"no document-signing key at {files.key.parent}; run `kaseru keys init` "
                 "(development) or set KASERU_SIGNING_KEY, KASERU_SIGNING_CERT and KASERU_ROOT_CERT"
             )
+        require_production(settings, "sign documents")
         self.settings = settings
         self.renderer = Renderer()
         self.signer = DocumentSigner(files)
@@ -237,9 +240,7 @@ def certificate_pdf(
     audit.record(
         session, actor.name, "issue.document", "issue", issue.number, before, {"pdf_sha256": digest}
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(pdf)
+    temporary = write_private(path.with_suffix(".tmp"), pdf)  # 0600: it names the owner
     session.commit()
     # The file takes its name only once the hash is committed, so a crash leaves no file
     # that the database does not vouch for.
@@ -565,7 +566,6 @@ def reminder_pdf(
 
 
 def write(path: Path, pdf: bytes) -> Path:
-    """Write a document, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pdf)
-    return path
+    """Write a document readable by its owner only (it names people), creating its folder
+    0700 (signing/files.py)."""
+    return write_private(path, pdf)

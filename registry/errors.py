@@ -48,3 +48,9 @@ class InvalidInput(DomainError):
 
 class Ineligible(InvalidInput):
     """The house does not meet the Institute's standard for the certificate asked for."""
+
+
+class Refused(DomainError):
+    """A public request the registry does not take, for a reason it does not tell: every
+    refusal that depends on what the registry holds reads the same, so a stranger learns
+    nothing from it (an endorsement request: docs/codes.md)."""

@@ -86,7 +86,23 @@ class EndorsementInput:
     sale_date: dt.date
     buyer_email: str | None = None
     requested_on: dt.date | None = None
-    """Default: today (the day the Institute receives the endorsed certificate)."""
+    """Default: today (the day the Institute receives the endorsed certificate). Staff
+    only: a public request is dated by the registry (PublicEndorsementInput)."""
+
+
+@dataclass(frozen=True)
+class PublicEndorsementInput:
+    """A seller's request over the public API: the certificate proved by its number and the
+    照会コード printed on it; the registry dates the request itself (docs/codes.md)."""
+
+    certificate_number: str
+    code: str
+    """The 照会コード printed on the seller's certificate (the active issue's)."""
+    seller_name: str
+    buyer_name: str
+    buyer_address: str
+    sale_date: dt.date
+    buyer_email: str | None = None
 
 
 @dataclass(frozen=True)

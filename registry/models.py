@@ -354,12 +354,13 @@ class Reminder(SQLModel, table=True):
 
 
 class CodeGuard(SQLModel, table=True):
-    """Wrong verification codes typed for one certificate number on one day, from any
-    address: past the daily budget, that number's manual check is refused until the next
-    day (registry/verification.py), so spreading guesses over many addresses gains
-    nothing."""
+    """A day's count of guesses under one key: wrong codes for a certificate number (from
+    all addresses), from one address (all numbers), from one address for one number, and
+    name checks of one issue (registry/verification.py, docs/codes.md). The key is an
+    HMAC of what is counted under the code secret, so a number never issued gets its row
+    like any other, and the table names no number and no address."""
 
     __tablename__ = "code_guard"
-    number: str = Field(primary_key=True, max_length=20)
-    day: dt.date
+    key: str = Field(primary_key=True, max_length=64)
+    day: dt.date = Field(index=True)
     failures: int

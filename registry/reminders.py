@@ -48,6 +48,7 @@ from registry.mail import Mailer, Pending, Refused
 from registry.models import Builder, Certificate, House, Issue, PlanEntry, Reminder, utcnow
 from registry.services.certificates import Page, check_page, paged
 from registry.settings import Settings
+from signing.files import private_folder, write_new_private
 
 INSTITUTE = "一般社団法人 移住・住みかえ支援機構"
 STALE_PART = dt.timedelta(minutes=10)
@@ -286,7 +287,7 @@ class Run:
         for outcome in outcomes:
             if each:
                 each(outcome)
-        self.outbox.mkdir(parents=True, exist_ok=True)
+        private_folder(self.outbox)  # letters name their owners: 0700, each letter 0600
         self._sweep()
         try:
             for reminder in found.owed:
@@ -316,7 +317,7 @@ class Run:
             pdf, data = letter(session, maker, reminder, self.as_of)
         final = self.outbox / letter_name(reminder)
         hidden = self.outbox / f".{final.name}.{self.id}.part"
-        hidden.write_bytes(pdf)
+        write_new_private(hidden, pdf)
         pending: Pending | None = None
         refused: str | None = None
         try:

@@ -14,6 +14,16 @@ from pathlib import Path
 
 from registry.errors import InvalidInput
 
+DEVELOPMENT_CODE_SECRET = "kaseru-development-code-secret"
+"""The code secret of development mode: it is in the public source, so anyone can compute
+every code with it (registry/production.py refuses it outside development mode)."""
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEVELOPMENT_MARKER = "development"
+"""The file `kaseru demo` writes into its KASERU_HOME: that home is a development registry."""
+CODE_SECRET_FILE = Path("secrets") / "code-secret"
+"""Where `kaseru init --production` keeps the code secret, under KASERU_HOME (0600)."""
+ENVIRONMENTS = ("development", "production")
+
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
@@ -59,6 +69,28 @@ def _networks(raw: str | None) -> tuple[str, ...]:
     return parts
 
 
+def _environment(env: Mapping[str, str], home: Path) -> str:
+    raw = (env.get("KASERU_ENV") or "").strip().lower()
+    if not raw:
+        return "development" if (home / DEVELOPMENT_MARKER).exists() else "production"
+    if raw not in ENVIRONMENTS:
+        raise InvalidInput("KASERU_ENV", f"must be development or production, got {raw!r}")
+    return raw
+
+
+def _code_secret(env: Mapping[str, str], home: Path, development: bool) -> str:
+    given = (env.get("KASERU_CODE_SECRET") or "").strip()
+    if given:
+        return given
+    path = home / CODE_SECRET_FILE
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return DEVELOPMENT_CODE_SECRET if development else ""
+    except OSError as error:
+        raise InvalidInput("KASERU_CODE_SECRET", f"cannot read {path}: {error.strerror}") from None
+
+
 def _stages(raw: str | None) -> tuple[int, ...]:
     if raw is None or not raw.strip():
         return (-180, -60, 0, 30, 180)
@@ -78,6 +110,11 @@ class Settings:
 
     home: Path = Path("var")
     """KASERU_HOME: folder for the embedded database and generated files."""
+    env: str = "production"
+    """KASERU_ENV: `production` (the default) or `development`. Outside development mode
+    `kaseru serve`, issuing and rendering refuse development secrets and keys and a
+    loopback public URL (registry/production.py, docs/production.md). Unset, a KASERU_HOME
+    holding the file `development` (written by `kaseru demo`) is in development mode."""
     database_url: str = ""
     """DATABASE_URL: SQLAlchemy URL; default: SQLite file `$KASERU_HOME/kaseru.db`."""
     due_window_days: int = 180
@@ -98,8 +135,9 @@ class Settings:
     bank_closing: bool = False
     """KASERU_BANK_CLOSING: count the banks' 31 Dec - 3 Jan closing as non-business days
     for payment days (DOMAIN.md names only weekends and national holidays)."""
-    public_url: str = "http://127.0.0.1:8000"
-    """KASERU_PUBLIC_URL: base of the links in QR codes (`{public_url}/v/...`)."""
+    public_url: str = DEVELOPMENT_PUBLIC_URL
+    """KASERU_PUBLIC_URL: base of the links in QR codes (`{public_url}/v/...`). Unset, it is
+    http://127.0.0.1:8000 in development mode and empty (refused) in production."""
     era_dates: bool = False
     """KASERU_ERA_DATES: print dates in the era form (令和8年11月23日) on documents."""
     director: str = "住替 次郎"
@@ -113,9 +151,12 @@ class Settings:
     """KASERU_SIGNING_CERT: PEM document-signing certificate."""
     root_cert: Path | None = None
     """KASERU_ROOT_CERT: PEM root certificate the signing certificate chains to."""
-    code_secret: str = "kaseru-development-code-secret"
+    code_secret: str = DEVELOPMENT_CODE_SECRET
     """KASERU_CODE_SECRET: the key of the verification codes printed on certificates
-    (照会コード). Set a random one in production; changing it changes every code."""
+    (照会コード): hex or base64 of at least 32 random bytes. Unset, the file
+    $KASERU_HOME/secrets/code-secret (`kaseru init --production` writes it), else in
+    development mode the development value, else empty (refused). Changing it changes
+    every code."""
     code_failures_per_day: int = 20
     """KASERU_CODE_FAILURES_PER_DAY: wrong codes a certificate number takes a day, from all
     addresses together, before its manual check is refused until the next day (0: no limit)."""
@@ -166,6 +207,8 @@ class Settings:
         """Read the settings from `env` (default: the process environment)."""
         env = os.environ if env is None else env
         home = Path(env.get("KASERU_HOME") or "var")
+        environment = _environment(env, home)
+        development = environment == "development"
         today_raw = env.get("KASERU_TODAY")
         today = None
         if today_raw:
@@ -177,6 +220,7 @@ class Settings:
                 ) from None
         return cls(
             home=home,
+            env=environment,
             database_url=env.get("DATABASE_URL") or "",
             due_window_days=_int(env, "KASERU_DUE_WINDOW_DAYS", 180),
             grace_days=_int(env, "KASERU_GRACE_DAYS", 90),
@@ -186,7 +230,9 @@ class Settings:
             option_validity_existing=_int(env, "KASERU_OPTION_VALIDITY_EXISTING", 25),
             option_has_floor=_flag(env, "KASERU_OPTION_HAS_FLOOR"),
             bank_closing=_flag(env, "KASERU_BANK_CLOSING"),
-            public_url=(env.get("KASERU_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            public_url=(
+                env.get("KASERU_PUBLIC_URL") or (DEVELOPMENT_PUBLIC_URL if development else "")
+            ).rstrip("/"),
             era_dates=_flag(env, "KASERU_ERA_DATES"),
             director=env.get("KASERU_DIRECTOR") or "住替 次郎",
             institute_address=env.get("KASERU_INSTITUTE_ADDRESS")
@@ -200,7 +246,7 @@ class Settings:
             pdf_verifications=_positive(env, "KASERU_PDF_VERIFICATIONS", 2),
             pdf_verify_seconds=_positive(env, "KASERU_PDF_VERIFY_SECONDS", 30),
             code_failures_per_day=_int(env, "KASERU_CODE_FAILURES_PER_DAY", 20),
-            code_secret=env.get("KASERU_CODE_SECRET") or "kaseru-development-code-secret",
+            code_secret=_code_secret(env, home, development),
             reminder_stages=_stages(env.get("KASERU_REMINDER_STAGES")),
             outbox=_path(env, "KASERU_OUTBOX"),
             smtp_host=env.get("KASERU_SMTP_HOST") or "",
@@ -229,6 +275,11 @@ class Settings:
     def with_url(self, url: str) -> Settings:
         """A copy that uses another database."""
         return replace(self, database_url=url)
+
+    @property
+    def development(self) -> bool:
+        """Whether this registry runs in development mode (KASERU_ENV)."""
+        return self.env == "development"
 
     @property
     def keys_dir(self) -> Path:

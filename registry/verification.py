@@ -17,14 +17,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, case, delete, func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from registry import maintenance, validity
 from registry.database import Database
-from registry.errors import DomainError, Throttled
+from registry.errors import DomainError, InvalidInput, Throttled
 from registry.kinds import IssueStatus
 from registry.models import Certificate, CodeGuard, Inspection, Issue, PlanEntry
 from registry.numbers import parse_certificate_number
@@ -76,34 +77,45 @@ def _normal_code(code: str) -> str:
     return re.sub(r"[\s\-]", "", code).upper()
 
 
+def parse_code(field: str, code: str) -> str:
+    """A typed code in its printed form (XXXX-XXXX): 8 letters of CODE_ALPHABET, spaces,
+    hyphens and case aside; anything else is refused naming `field`."""
+    normal = _normal_code(code or "")
+    if len(normal) != 8 or any(c not in CODE_ALPHABET for c in normal):
+        raise InvalidInput(
+            field, "a code has 8 letters and digits as printed, like ABCD-EFGH (no 0, 1, I, O)"
+        )
+    return f"{normal[:4]}-{normal[4:]}"
+
+
 INVALID_MANUAL = "no certificate matches this number and code"
 
 
-def _issue_by_code(
-    session: Session, settings: Settings, number: str, code: str
-) -> tuple[Certificate, Issue] | None:
-    """The issue whose printed code matches. An unknown number costs the same HMACs as a
-    known one, so timing tells nothing."""
-    wanted = _normal_code(code)
+def _issue_by_code(session: Session, settings: Settings, number: str, code: str) -> str | None:
+    """The number of the issue whose printed code matches. A number never issued (or not
+    a number at all) costs the same query and the same HMACs as a known one with a wrong
+    code, so timing tells nothing."""
+    wanted = _normal_code(code).encode(errors="replace")
     try:
         number = parse_certificate_number(number)
-    except Exception:
+    except DomainError:
         number = "A0000000000000000000"
-    certificate = session.exec(select(Certificate).where(Certificate.number == number)).first()
-    issues = (
-        session.exec(select(Issue).where(Issue.certificate_id == certificate.id)).all()
-        if certificate
-        else []
-    )
+    issued = list(session.connection().execute(_issues_query(), {"number": number}).scalars().all())
     found = None
-    for candidate in [*issues, *([None] * max(0, 3 - len(issues)))]:
-        issue_number = candidate.number if candidate else "0000000000"
-        expected = _normal_code(verification_code(settings.code_secret, number, issue_number))
-        if hmac.compare_digest(expected.encode(), wanted.encode()) and candidate is not None:
+    for candidate in [*issued, *([None] * max(0, 3 - len(issued)))]:
+        expected = verification_code(settings.code_secret, number, candidate or "0000000000")
+        if hmac.compare_digest(_normal_code(expected).encode(), wanted) and candidate is not None:
             found = candidate
-    if certificate is None or found is None:
-        return None
-    return certificate, found
+    return found
+
+
+@functools.cache
+def _issues_query() -> Any:
+    return (
+        select(col(Issue.number))
+        .join(Certificate, col(Certificate.id) == Issue.certificate_id)
+        .where(Certificate.number == bindparam("number"))
+    )
 
 
 @dataclass(frozen=True)
@@ -302,64 +314,178 @@ def guarded_by_code(
     settings: Settings,
     number: str,
     code: str,
+    address: str,
     typed_name: str | None = None,
 ) -> dict[str, Any] | None:
-    """`by_code` under the daily budget of wrong codes per certificate number
-    (KASERU_CODE_FAILURES_PER_DAY). The per-address rate limit alone lets an attacker with
-    many addresses guess on; this budget counts the number's wrong codes from everywhere.
-    Once spent, the manual check of that number is refused, right code or not (answering
-    it would tell a guess apart), until the next day; its QR code still verifies."""
+    """`by_code` under the daily budgets of wrong codes (docs/codes.md): per client address
+    (KASERU_CODE_FAILURES_PER_ADDRESS) and per certificate number from all addresses
+    (KASERU_CODE_FAILURES_PER_DAY). An address past a budget is refused without its code
+    being looked at; any other address is checked, so the right code always opens and no
+    stranger can lock a certificate's manual check. Every wrong code counts, under HMACs
+    of the number and the address, whether the number was ever issued or not: known and
+    unknown numbers answer alike, in the same time."""
     today = settings.current_date()
-    budget = settings.code_failures_per_day
+    guard = guard_keys(settings, number, address)
+    purge_stale(database, today)
     with database.reading() as session:
-        guard = _guard(session, number) if budget else None
-        if guard is not None and guard.day == today and guard.failures >= budget:
-            raise Throttled(
-                f"too many wrong codes for certificate {guard.number} today; "
-                "scan its QR code, or try again tomorrow"
-            )
+        refusal = refused(session, settings, guard, today)
+        if refusal is not None:
+            raise Throttled(refusal)
         answer = by_code(session, settings, number, code, typed_name)
-        exists = answer is None and budget and _known(session, number)
-    if exists:
-        for attempt in (1, 2):
-            try:
-                with database.transaction() as session:
-                    _count_failure(session, parse_certificate_number(number), today)
-                    session.commit()
-                break
-            except IntegrityError:  # another request made the day's row first: count again
-                if attempt == 2:
-                    raise
+    if answer is None and counting(settings):
+        with database.transaction() as session:
+            count_failure(session, guard, today)
+            session.commit()
     return answer
 
 
-def _guard(session: Session, number: str) -> CodeGuard | None:
-    try:
-        return session.get(CodeGuard, parse_certificate_number(number))
-    except DomainError:
-        return None
+@dataclass(frozen=True)
+class Guard:
+    """The budget keys of one guess: its number (from all addresses), its address (all
+    numbers) and the pair. Each is an HMAC under the code secret (docs/codes.md)."""
+
+    number: str
+    address: str
+    pair: str
+
+    @property
+    def keys(self) -> list[str]:
+        """Sorted, so that concurrent counts lock rows in one order (no deadlock)."""
+        return sorted((self.number, self.address, self.pair))
 
 
-def _known(session: Session, number: str) -> bool:
+THROTTLED = (
+    "too many wrong codes from this address today; "
+    "scan the certificate's QR code, or try again tomorrow"
+)
+
+
+def budget_key(settings: Settings, *parts: str) -> str:
+    """An HMAC-SHA256 (hex) of `parts` under the code secret: the key of a budget row."""
+    message = "\x1f".join(parts).encode(errors="replace")
+    return hmac.new(settings.code_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def guard_keys(settings: Settings, number: str, address: str) -> Guard:
+    """The budget keys of a guess at `number` from `address`. A well-formed number is
+    counted in its normal form (spaces, hyphens and case aside), anything else as typed."""
     try:
-        parsed = parse_certificate_number(number)
+        normal = parse_certificate_number(number)
     except DomainError:
-        return False
-    return (
-        session.exec(select(Certificate.id).where(Certificate.number == parsed)).first() is not None
+        normal = number
+    return Guard(
+        budget_key(settings, "number", normal),
+        budget_key(settings, "address", address),
+        budget_key(settings, "pair", normal, address),
     )
 
 
-def _count_failure(session: Session, number: str, today: dt.date) -> None:
-    guard = session.get(CodeGuard, number, with_for_update=True)
-    if guard is None:
-        session.add(CodeGuard(number=number, day=today, failures=1))
-    elif guard.day != today:
-        guard.day, guard.failures = today, 1
-        session.add(guard)
-    else:
-        guard.failures += 1
-        session.add(guard)
+def counting(settings: Settings) -> bool:
+    """Whether wrong codes are counted at all (both budgets 0: no limit)."""
+    return bool(settings.code_failures_per_day or settings.code_failures_per_address)
+
+
+def refused(session: Session, settings: Settings, guard: Guard, today: dt.date) -> str | None:
+    """Why a guess from this address at this number is refused without being checked, or
+    None: the address has spent its budget, or the number has spent its budget and this
+    address has already failed on it today. One query, whatever the number."""
+    if not counting(settings):
+        return None
+    rows = session.exec(
+        select(CodeGuard.key, CodeGuard.failures).where(
+            col(CodeGuard.key).in_(guard.keys), CodeGuard.day == today
+        )
+    ).all()
+    spent = dict(rows)
+    per_address, per_number = settings.code_failures_per_address, settings.code_failures_per_day
+    if per_address and spent.get(guard.address, 0) >= per_address:
+        return THROTTLED
+    if per_number and spent.get(guard.number, 0) >= per_number and spent.get(guard.pair, 0):
+        return THROTTLED
+    return None
+
+
+def count_failure(session: Session, guard: Guard, today: dt.date) -> None:
+    """One more failure under each of the guess's keys, today: one statement that makes
+    or resets each day's row, so concurrent counts never collide. The caller commits."""
+    count(session, guard.keys, today)
+
+
+def count(session: Session, keys: list[str], today: dt.date) -> None:
+    """One more under each of `keys` today (a row from an earlier day starts again at 1)."""
+    table = CodeGuard.__table__  # type: ignore[attr-defined]
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values([{"key": k, "day": today, "failures": 1} for k in keys])
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "failures": case(
+                (table.c.day == statement.excluded.day, table.c.failures + 1), else_=1
+            ),
+            "day": statement.excluded.day,
+        },
+    )
+    session.execute(statement)
+
+
+def count_one(session: Session, key: str, today: dt.date) -> int:
+    """One more under `key` today, and today's count with it (the row is locked until the
+    caller commits, so concurrent checks each see their own count)."""
+    count(session, [key], today)
+    found = session.exec(
+        select(CodeGuard.failures).where(CodeGuard.key == key, CodeGuard.day == today)
+    ).one()
+    return found
+
+
+NAME_CHECKS_SPENT = "too many owner-name checks of this certificate today; try again tomorrow"
+
+
+def name_check(
+    database: Database, settings: Settings, keyring: Keyring, payload: str, typed_name: str
+) -> tuple[dict[str, Any], bool]:
+    """The verification page's answer with the owner's name the verifier typed (posted,
+    never in the URL), under the issue's daily budget of name checks from all addresses
+    (KASERU_NAME_CHECKS_PER_DAY; docs/codes.md): (the answer, whether the budget was
+    spent). Every check counts, matching or not; past the budget the answer is the plain
+    one, the name unchecked, until the next day."""
+    with database.reading() as session:
+        plain = by_payload(session, settings, keyring, payload)
+    if plain["status"] not in ("valid", "expired") or not typed_name.strip():
+        return plain, False
+    budget = settings.name_checks_per_day
+    if budget:
+        key = budget_key(settings, "name", plain["issue_number"])
+        with database.transaction() as session:
+            used = count_one(session, key, settings.current_date())
+            session.commit()
+        if used > budget:
+            return plain, True
+    with database.reading() as session:
+        return by_payload(session, settings, keyring, payload, typed_name), False
+
+
+_PURGED: dict[str, dt.date] = {}
+"""The day each database's rows of earlier days were last removed, by this process."""
+
+
+def purge_stale(database: Database, today: dt.date) -> None:
+    """Remove budget rows of earlier days, once a day per process and database: a spray of
+    guesses from many addresses leaves one row per address and pair. Rows another
+    transaction holds are skipped (no waiting, so no deadlock); a later day takes them."""
+    url = database.settings.url
+    if _PURGED.get(url) == today:
+        return
+    _PURGED[url] = today
+    with database.transaction() as session:
+        stale = (
+            select(CodeGuard.key)
+            .where(CodeGuard.day < today)
+            .limit(100_000)
+            .with_for_update(skip_locked=True)
+        )
+        session.execute(delete(CodeGuard).where(col(CodeGuard.key).in_(stale.scalar_subquery())))
+        session.commit()
 
 
 def by_code(
@@ -370,10 +496,9 @@ def by_code(
     typed_name: str | None = None,
 ) -> dict[str, Any] | None:
     """Verify a typed number and its printed code; None when they match nothing."""
-    found = _issue_by_code(session, settings, number, code)
-    if found is None:
+    issue_number = _issue_by_code(session, settings, number, code)
+    if issue_number is None:
         return None
-    _, issue = found
-    described = facts(session, issue.number)
+    described = facts(session, issue_number)
     assert described is not None
     return describe(settings, described, typed_name)

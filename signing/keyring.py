@@ -5,7 +5,9 @@ one, whose public key stays in the set so that what it signed while in service s
 verifies. A key can be marked compromised; everything it signed then reports so.
 
 The public set (`keyring.json`) is all an offline verifier needs. Private keys live beside
-it, one PEM file per kid, and never enter the public set.
+it, one PEM file per kid (0600 from its creation, in a 0700 folder: signing/files.py), and
+never enter the public set. A set made by `kaseru keys init` says `"development": true`, so
+that a registry outside development mode refuses to sign with it (registry/production.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from signing.files import private_folder, write_private
 
 
 class KeyStatus(StrEnum):
@@ -70,9 +74,13 @@ class KeyringError(Exception):
 class Keyring:
     """The public key set, and (where present) the private keys beside it."""
 
-    def __init__(self, keys: list[PublicKey], folder: Path | None = None) -> None:
+    def __init__(
+        self, keys: list[PublicKey], folder: Path | None = None, development: bool = False
+    ) -> None:
         self.keys = {k.kid: k for k in keys}
         self.folder = folder
+        self.development = development
+        """Made by `kaseru keys init` for development (kept in keyring.json)."""
         self._private: dict[str, Ed25519PrivateKey] = {}
 
     # ---- files ----
@@ -86,19 +94,22 @@ class Keyring:
         try:
             data = json.loads(path.read_text())
             keys = [PublicKey(**{**k, "status": KeyStatus(k["status"])}) for k in data["keys"]]
+            development = data.get("development") is True
         except FileNotFoundError:
             raise KeyringError(f"no key set at {path}; run `kaseru keys init`") from None
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise KeyringError(f"{path} is not a key set: {error}") from None
-        return cls(keys, path.parent)
+        return cls(keys, path.parent, development)
 
     def public_set(self) -> dict[str, Any]:
-        """The JSON anyone may have: every key's id, public key, period and status."""
-        return {"keys": [asdict(k) for k in sorted(self.keys.values(), key=lambda k: k.not_before)]}
+        """The JSON anyone may have: every key's id, public key, period and status (and
+        `"development": true` for a development set)."""
+        keys = [asdict(k) for k in sorted(self.keys.values(), key=lambda k: k.not_before)]
+        return {"development": True, "keys": keys} if self.development else {"keys": keys}
 
     def save(self) -> None:
         assert self.folder is not None
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         path = self.path(self.folder)
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(self.public_set(), ensure_ascii=False, indent=2) + "\n")
@@ -106,11 +117,11 @@ class Keyring:
 
     # ---- keys ----
     @classmethod
-    def create(cls, folder: Path, today: dt.date) -> Keyring:
-        """A new keyring with one active key."""
+    def create(cls, folder: Path, today: dt.date, development: bool = False) -> Keyring:
+        """A new keyring with one active key (`development`: made by `kaseru keys init`)."""
         if cls.path(folder).exists():
             raise KeyringError(f"a key set exists at {cls.path(folder)}")
-        ring = cls([], folder)
+        ring = cls([], folder, development)
         ring.rotate(today)
         return ring
 
@@ -131,15 +142,12 @@ class Keyring:
                 )
         key = PublicKey(kid=kid, public_key=_b64(raw), not_before=today.isoformat())
         self.keys[kid] = key
-        self.folder.mkdir(parents=True, exist_ok=True)
         pem = private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        private_path = self.folder / f"qr-{kid}.pem"
-        private_path.write_bytes(pem)
-        private_path.chmod(0o600)
+        write_private(self.folder / f"qr-{kid}.pem", pem, replace=False)
         self._private[kid] = private
         self.save()
         return key

@@ -7,6 +7,10 @@ marked `postgres` and run in the PostgreSQL pass alone (deselected, not skipped,
 pass asked for PostgreSQL that cannot reach it stops before any test runs, with exit 3
 and a one-line reason.
 
+The suite runs in development mode (KASERU_ENV=development, registry/settings.py): set here,
+at import, so that every `kaseru` the tests start inherits it, and in the `settings`
+fixture. Tests of production mode say KASERU_ENV=production themselves.
+
 Hypothesis runs the `ci` profile (derandomized: the same examples every run, so a red run
 means the code changed) unless HYPOTHESIS_PROFILE names `deep` (`make test-deep`: many
 more examples from random seeds)."""
@@ -30,6 +34,7 @@ from registry.settings import Settings
 from tests import factories
 
 PG_URL = os.environ.get("KASERU_TEST_DATABASE_URL", "")
+os.environ["KASERU_ENV"] = "development"
 
 # No deadline: a slow machine is not a failure (pytest-timeout bounds a hang instead).
 hypothesis_settings.register_profile(
@@ -112,7 +117,9 @@ def settings(template: str, tmp_path: Path) -> Settings:
         path = tmp_path / "kaseru.db"
         shutil.copy(template, path)
         url = f"sqlite:///{path}"
-    return Settings(home=tmp_path / "home", database_url=url, today=factories.TODAY)
+    return Settings(
+        home=tmp_path / "home", database_url=url, today=factories.TODAY, env="development"
+    )
 
 
 @pytest.fixture

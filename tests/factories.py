@@ -122,6 +122,38 @@ def endorsement(number: str, **changes: Any) -> EndorsementInput:
     return replace(base, **changes)
 
 
+def code(db: Database, settings: Settings, number: str) -> str:
+    """The 照会コード printed on the certificate's latest issue (the active one, unless
+    the certificate was revoked)."""
+    from registry.models import Issue
+    from registry.verification import verification_code
+
+    with db.reading() as session:
+        issue_number = session.exec(
+            select(Issue.number)
+            .join(Certificate, Certificate.id == Issue.certificate_id)  # type: ignore[arg-type]
+            .where(Certificate.number == number)
+            .order_by(Issue.id.desc())  # type: ignore[union-attr]
+        ).first()
+    assert issue_number is not None, number
+    return verification_code(settings.code_secret, number, issue_number)
+
+
+def public_endorsement(db: Database, settings: Settings, number: str, **changes: Any) -> dict:
+    """The JSON of a seller's public request (POST /api/v1/endorsements): 山本 一郎, with
+    the code printed on the active issue, sells to 森 陽介 on 2026-11-01, within six
+    months of TODAY; the registry dates the request."""
+    body = {
+        "certificate_number": number,
+        "code": code(db, settings, number),
+        "seller_name": "山本 一郎",
+        "buyer_name": "森 陽介",
+        "buyer_address": "三重県桑名市和泉101番地",
+        "sale_date": "2026-11-01",
+    }
+    return {**body, **changes}
+
+
 def count(db: Database, model: type[SQLModel]) -> int:
     """Rows in a table."""
     with db.reading() as session:

@@ -18,10 +18,18 @@ from tests.mailbox import free_port
 class Server:
     """One `kaseru serve` process group on a free port of 127.0.0.1."""
 
-    def __init__(self, environment: dict[str, str], log: Path, workers: int = 1) -> None:
+    def __init__(
+        self,
+        environment: dict[str, str],
+        log: Path,
+        workers: int = 1,
+        public_url: str | None = None,
+    ) -> None:
         self.environment = environment
         self.log = log
         self.workers = workers
+        self.public_url = public_url
+        """KASERU_PUBLIC_URL (default: the server's own loopback address)."""
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -34,7 +42,7 @@ class Server:
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
                 [str(script), "serve", "--port", str(self.port), "--workers", str(self.workers)],
-                env={**self.environment, "KASERU_PUBLIC_URL": self.url},
+                env={**self.environment, "KASERU_PUBLIC_URL": self.public_url or self.url},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -78,6 +86,7 @@ def environment(settings) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": settings.url,
         "KASERU_HOME": str(settings.home),
+        "KASERU_ENV": settings.env,
         "KASERU_TODAY": settings.current_date().isoformat(),
         "KASERU_RATE_LIMIT": str(settings.rate_limit),
         "KASERU_CODE_FAILURES_PER_DAY": str(settings.code_failures_per_day),

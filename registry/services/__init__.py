@@ -20,6 +20,7 @@ from registry.services.endorsements import (
     endorsement_status,
     list_endorsements,
     reject_endorsement,
+    request_by_seller,
     request_endorsement,
 )
 from registry.services.inspections import complete_repairs, due_inspections, record_inspection
@@ -48,6 +49,7 @@ __all__ = [
     "register_hlp",
     "reject_endorsement",
     "reject_lease",
+    "request_by_seller",
     "request_endorsement",
     "revoke_certificate",
 ]

@@ -46,6 +46,7 @@ from registry.models import (
     Issue,
     PlanEntry,
 )
+from registry.production import require as require_production
 from registry.services.parties import builder_by_code, hlp_by_code
 from registry.settings import Settings
 
@@ -106,6 +107,7 @@ def issue_certificate(
     in the owner's name, the maintenance plan, the house history and the audit event. The
     house joins its builder's development of the name given (registry/developments.py,
     for_lot: NameTaken when only another builder holds the name)."""
+    require_production(settings, "issue certificates")  # codes and keys must be secret
     actor.require(Role.BUILDER, Role.STAFF)
     builder_code = numbers.parse_builder_code(data.house.builder_code, "house.builder_code")
     if not actor.may_act_for(builder_code):

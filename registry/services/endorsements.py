@@ -8,17 +8,19 @@ name. Until approval the buyer does not get the certificate's treatment.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hmac
 from typing import Any, TypeVar
 
-from sqlalchemy import ScalarResult
+from sqlalchemy import ScalarResult, and_, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from registry import audit, fields, numbers, validity, verification
 from registry.actors import Actor, Role
-from registry.errors import Conflict, InvalidInput, NotFound
-from registry.inputs import EndorsementInput
+from registry.errors import Conflict, InvalidInput, NotFound, Refused, Throttled
+from registry.inputs import EndorsementInput, PublicEndorsementInput
 from registry.kinds import CertificateStatus, EndorsementStatus, IssueStatus
 from registry.models import Certificate, Endorsement, Issue
 from registry.periods import add_months
@@ -56,11 +58,12 @@ def _endorsable(certificate: Certificate, on: dt.date) -> None:
 def request_endorsement(
     session: Session, actor: Actor, settings: Settings, data: EndorsementInput
 ) -> Endorsement:
-    """Record an endorsement request and answer with its tracking number. Refused when the
-    request comes more than six months after the sale, when one is already pending, when
-    the seller is not the owner named on the active issue, or when the certificate is
-    revoked or expired."""
-    actor.require(Role.PUBLIC, Role.STAFF)
+    """Record an endorsement request that reached the Institute on paper (staff) and answer
+    with its tracking number. Refused when the request comes more than six months after
+    the sale, when one is already pending, when the seller is not the owner named on the
+    active issue, or when the certificate is revoked or expired, each saying why: staff
+    see the register anyway. The public asks through `request_by_seller`."""
+    actor.require(Role.STAFF)
     requested_on = data.requested_on or settings.current_date()
     seller = fields.required("seller_name", data.seller_name, 200)
     buyer = fields.required("buyer_name", data.buyer_name, 200)
@@ -132,6 +135,153 @@ def request_endorsement(
     )
     session.commit()
     return endorsement
+
+
+REFUSED = (
+    "the registry cannot take this request: check the certificate number, its 照会コード, "
+    "the seller's name as printed on the certificate and the sale date. A revoked or "
+    "expired certificate, or one with a request still pending, takes none"
+)
+"""The one answer to every public request refused for what the registry holds."""
+
+_NOBODY = (None, dt.date.min, None, None, "0000000000", "", dt.date.max, 0, None)
+"""The row a number never issued reads as: the same checks run on it, and all fail."""
+
+
+def request_by_seller(
+    session: Session, settings: Settings, data: PublicEndorsementInput, address: str
+) -> Endorsement:
+    """A seller's endorsement request over the public API (issue 13; docs/codes.md). The
+    seller proves the certificate with its number and the 照会コード printed on it; the
+    request is dated today by the registry, so the six-month deadline cannot be dodged.
+
+    Malformed fields are refused naming the field. Everything that depends on what the
+    registry holds (a number never issued, a wrong code, a seller who is not the owner,
+    a sale before the seller's holding, a revoked or expired certificate, a request still
+    pending) is refused with the one answer REFUSED, after the same query, the same
+    checks and the same count against the guessing budgets as a wrong code (keyed by
+    HMACs of the number and of `address`), so neither the answer nor its time tells
+    which. The caller's transaction is committed either way."""
+    today = settings.current_date()
+    number = numbers.parse_certificate_number(data.certificate_number, "certificate_number")
+    code = verification.parse_code("code", data.code)
+    seller = fields.required("seller_name", data.seller_name, 200)
+    buyer = fields.required("buyer_name", data.buyer_name, 200)
+    buyer_address = fields.required("buyer_address", data.buyer_address, 300)
+    buyer_email = fields.email("buyer_email", data.buyer_email)
+    if data.sale_date > today:
+        raise InvalidInput("sale_date", f"the sale ({data.sale_date}) lies after today ({today})")
+    deadline = add_months(data.sale_date, settings.endorsement_months)
+    if today > deadline:
+        raise InvalidInput(
+            "sale_date",
+            f"an endorsement must reach the Institute within {settings.endorsement_months} months "
+            f"of the sale; the sale on {data.sale_date} allowed until {deadline}",
+        )
+    guard = verification.guard_keys(settings, number, address)
+    refusal = verification.refused(session, settings, guard, today)
+    if refusal is not None:
+        raise Throttled(refusal)
+    # The certificate is locked first, as approval and revocation lock it (PostgreSQL;
+    # SQLite's writer already holds the database), then read with everything checked.
+    session.connection().execute(
+        sa_select(col(Certificate.id)).where(col(Certificate.number) == number).with_for_update()
+    )
+    row = session.connection().execute(_seller_facts(), {"number": number}).first()
+    found = row is not None
+    (
+        certificate_id,
+        valid_until,
+        revoked_on,
+        issue_id,
+        issue_number,
+        owner,
+        issued_on,
+        pending,
+        bought,
+    ) = tuple(row) if row is not None else _NOBODY
+    if isinstance(bought, str):  # a scalar subquery comes back untyped on SQLite
+        bought = dt.date.fromisoformat(bought)
+    expected = verification.verification_code(settings.code_secret, number, issue_number)
+    checks = [
+        found,
+        verification.codes_match(expected, code),
+        hmac.compare_digest(normal_name(seller).encode(), normal_name(owner).encode()),
+        data.sale_date >= (bought or issued_on),
+        validity.status(valid_until, revoked_on, today) is CertificateStatus.ACTIVE,
+        pending == 0,
+    ]
+    if not all(checks):  # each check above has run, whichever failed
+        if verification.counting(settings):
+            verification.count_failure(session, guard, today)
+        session.commit()
+        raise Refused(REFUSED)
+    endorsement = Endorsement(
+        tracking_number=numbers.next_tracking_number(session),
+        certificate_id=certificate_id,
+        from_issue_id=issue_id,
+        seller_name=seller,
+        buyer_name=buyer,
+        buyer_address=buyer_address,
+        buyer_email=buyer_email,
+        sale_date=data.sale_date,
+        requested_on=today,
+        status=EndorsementStatus.PENDING.value,
+    )
+    session.add(endorsement)
+    session.flush()
+    audit.record(
+        session,
+        "public",
+        "endorsement.request",
+        "endorsement",
+        endorsement.tracking_number,
+        None,
+        snapshot(endorsement),
+    )
+    session.commit()
+    return endorsement
+
+
+@functools.cache
+def _seller_facts() -> Any:
+    """Built once: the certificate, its active issue, whether a request is pending and the
+    sale that made the seller the owner, in one row (none for a number never issued)."""
+    pending = (
+        sa_select(func.count())
+        .where(
+            col(Endorsement.certificate_id) == col(Certificate.id),
+            col(Endorsement.status) == EndorsementStatus.PENDING.value,
+        )
+        .scalar_subquery()
+    )
+    bought = (
+        sa_select(col(Endorsement.sale_date))
+        .where(col(Endorsement.new_issue_id) == col(Issue.id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        sa_select(
+            col(Certificate.id),
+            col(Certificate.valid_until),
+            col(Certificate.revoked_on),
+            col(Issue.id),
+            col(Issue.number),
+            col(Issue.owner_name),
+            col(Issue.issued_on),
+            pending,
+            bought,
+        )
+        .join(
+            Issue,
+            and_(
+                col(Issue.certificate_id) == Certificate.id,
+                col(Issue.status) == IssueStatus.ACTIVE.value,
+            ),
+        )
+        .where(col(Certificate.number) == bindparam("number"))
+    )
 
 
 def _lock(session: Session, query: SelectOfScalar[_T]) -> ScalarResult[_T]:

@@ -4,9 +4,14 @@ person sees. Screenshots are kept in artifacts/ (a test artifact, not committed)
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
+import os
+import select
 import shutil
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
@@ -64,7 +69,7 @@ def test_what_a_buyer_sees(db, settings, maker, server, tmp_path):
             certificate = find_certificate(session, f.STAFF, number)
             payloads[name] = maker.payload(certificate, active_issue(session, certificate))
     with db.transaction() as session:
-        request = services.request_endorsement(session, f.PUBLIC, settings, f.endorsement(sold))
+        request = services.request_endorsement(session, f.STAFF, settings, f.endorsement(sold))
     with db.transaction() as session:
         services.approve_endorsement(session, f.STAFF, settings, request.tracking_number)
     with db.transaction() as session:
@@ -89,6 +94,113 @@ def test_what_a_buyer_sees(db, settings, maker, server, tmp_path):
     assert "森" not in _browser(
         f"{server}/v/{payloads['superseded']}", tmp_path / "again.png", tmp_path / "profile-again"
     )
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol on a pipe
+    (--remote-debugging-pipe: commands on fd 3, answers on fd 4, each JSON ending in NUL),
+    so that a test can type into a page and press Enter as a person does."""
+
+    def __init__(self, profile: Path) -> None:
+        chromium = shutil.which("chromium")
+        assert chromium, "Debian's chromium is missing (make test installs it)"
+        to_browser, self._commands = os.pipe()
+        self._answers, from_browser = os.pipe()
+        # Chromium reads commands on its fd 3 and writes answers on its fd 4.
+        self.process = subprocess.Popen(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe"],
+            # 3 and 4 too: the child closes every other descriptor after preexec_fn.
+            pass_fds=(3, 4, to_browser, from_browser),
+            preexec_fn=lambda: (os.dup2(to_browser, 3), os.dup2(from_browser, 4)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(to_browser)
+        os.close(from_browser)
+        self._next, self._buffer, self.session = 0, b"", None
+        target = self.send("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        self.send("Page.enable")
+
+    def _message(self, deadline: float) -> dict:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._answers], [], [], max(left, 0))
+            assert ready, "Chromium did not answer within 60 s"
+            chunk = os.read(self._answers, 1 << 20)
+            assert chunk, "Chromium closed its pipe"
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def send(self, method: str, wait_for: str | None = None, **params) -> dict:
+        """Send one command; return its result (after the event `wait_for`, if named)."""
+        self._next += 1
+        command = {"id": self._next, "method": method, "params": params}
+        if self.session:
+            command["sessionId"] = self.session
+        os.write(self._commands, json.dumps(command).encode() + b"\0")
+        deadline, result, seen = time.monotonic() + 60, None, wait_for is None
+        while result is None or not seen:
+            message = self._message(deadline)
+            if message.get("id") == self._next:
+                assert "error" not in message, message
+                result = message["result"]
+            seen = seen or message.get("method") == wait_for
+        return result
+
+    def evaluate(self, expression: str):
+        return self.send("Runtime.evaluate", expression=expression)["result"].get("value")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.send("Browser.close")
+        self.process.wait(30)
+        os.close(self._commands)
+        os.close(self._answers)
+
+
+def test_a_buyer_types_the_owners_name_and_it_stays_out_of_the_url(
+    db, settings, maker, server, tmp_path
+):
+    """Found by the review: the name was sent as ?name=, into the URL, the history and
+    the server's log. Now the form posts it: the page after Enter has the same address,
+    and says whether the name matches."""
+    number = f.issue(db, settings)
+    with db.reading() as session:
+        certificate = find_certificate(session, f.STAFF, number)
+        payload = maker.payload(certificate, active_issue(session, certificate))
+    url = f"{server}/v/{payload}"
+    browser = Browser(tmp_path / "profile-name")
+    try:
+        found = {}
+        for typed in ("山本　一郎", "山本 次郎"):
+            browser.send("Page.navigate", wait_for="Page.loadEventFired", url=url)
+            browser.evaluate("document.getElementById('name').focus()")
+            browser.send("Input.insertText", text=typed)
+            key = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
+            browser.send("Input.dispatchKeyEvent", type="keyDown", text="\r", **key)
+            browser.send(
+                "Input.dispatchKeyEvent", wait_for="Page.loadEventFired", type="keyUp", **key
+            )
+            found[typed] = (
+                browser.evaluate("location.href"),
+                browser.evaluate("document.documentElement.outerHTML"),
+            )
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = browser.send("Page.captureScreenshot", format="png")["data"]
+        (ARTIFACTS / "verify-name.png").write_bytes(base64.b64decode(shot))
+    finally:
+        browser.close()
+    matched, refused = found["山本　一郎"], found["山本 次郎"]
+    assert matched[0] == url and refused[0] == url  # no name in any address
+    assert 'data-result="match"' in matched[1] and "（山本 一郎）" in matched[1]
+    assert 'data-result="mismatch"' in refused[1] and "（山本 ＊＊）" in refused[1]
+    assert "山本 次郎" in refused[1]  # the typed name is back in the field, not the URL
+    log = (tmp_path / "server.log").read_text()
+    assert "一郎" not in log and "%E4%B8%80%E9%83%8E" not in log
 
 
 def test_the_page_a_flyers_qr_code_opens(db, settings, server, tmp_path):

@@ -390,7 +390,7 @@ def test_certificates_revoke_by_records_the_staff_members_name(db, settings, cli
 def test_render_certificate_of_a_superseded_issue(db, settings, cli, capsys, tmp_path):
     number = f.issue(db, settings)
     with db.transaction() as session:
-        request = services.request_endorsement(session, f.PUBLIC, settings, f.endorsement(number))
+        request = services.request_endorsement(session, f.STAFF, settings, f.endorsement(number))
     with db.transaction() as session:
         services.approve_endorsement(session, f.STAFF, settings, request.tracking_number)
     with db.reading() as session:

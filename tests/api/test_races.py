@@ -62,7 +62,7 @@ def test_sixteen_staff_approving_one_endorsement_one_wins(db, settings, server):
         number = f.issue(db, settings, house=f.house(lot=f"R{n}"))
         with db.transaction() as session:
             tracking = services.request_endorsement(
-                session, f.PUBLIC, settings, f.endorsement(number)
+                session, f.STAFF, settings, f.endorsement(number)
             ).tracking_number
         answers = _at_once(
             CLIENTS,

@@ -90,7 +90,7 @@ def test_a_builders_day(db, settings, client, keys):
 def test_staff_approve_an_endorsement_and_a_lease(db, settings, client, keys):
     number = f.issue(db, settings)
     request = client.post(
-        "/api/v1/endorsements", json=json.loads(msgspec.json.encode(f.endorsement(number)))
+        "/api/v1/endorsements", json=f.public_endorsement(db, settings, number)
     )
     assert request.status_code == 201
     tracking, version = request.json()["tracking_number"], request.json()["version"]
@@ -242,7 +242,7 @@ def test_authorization_table(db, settings, client, keys, role):
     number = f.issue(db, settings)
     with db.transaction() as session:
         tracking = services.request_endorsement(
-            session, f.PUBLIC, settings, f.endorsement(number)
+            session, f.STAFF, settings, f.endorsement(number)
         ).tracking_number
     missing = "A0020000022015000001"  # another builder's series, never issued
     routes = _routes(number, tracking, _issue_number(db, number))
@@ -416,7 +416,7 @@ def test_an_earlier_issue_still_downloads_signed_after_an_endorsement(db, settin
     number = f.issue(db, settings)
     first = client.get("/api/v1/certificates", headers=keys["builder"]).json()["items"][0]
     sold = client.post(
-        "/api/v1/endorsements", json=json.loads(msgspec.json.encode(f.endorsement(number)))
+        "/api/v1/endorsements", json=f.public_endorsement(db, settings, number)
     ).json()
     approved = client.post(
         f"/api/v1/endorsements/{sold['tracking_number']}/approve",
@@ -534,7 +534,7 @@ def test_staff_list_endorsements_by_status_a_page_at_a_time(db, settings, client
     numbers = [f.issue(db, settings, house=f.house(lot=f"{n:02d}")) for n in range(1, 4)]
     tracking = [
         client.post(
-            "/api/v1/endorsements", json=json.loads(msgspec.json.encode(f.endorsement(number)))
+            "/api/v1/endorsements", json=f.public_endorsement(db, settings, number)
         ).json()["tracking_number"]
         for number in numbers
     ]
@@ -550,8 +550,8 @@ def test_staff_list_endorsements_by_status_a_page_at_a_time(db, settings, client
         "version": 1,
         "seller": "山本 一郎",
         "buyer": "森 陽介",
-        "sale_date": "2025-06-01",
-        "requested_on": "2025-07-15",
+        "sale_date": "2026-11-01",
+        "requested_on": "2026-11-23",  # the registry's day (TODAY), not the seller's
         "decided_on": None,
     }
     # What the list says is what a decision sends.
@@ -669,7 +669,7 @@ def test_counting_through_tracking_numbers_tells_nothing(db, settings, client):
     # answers exactly like a number never given out.
     number = f.issue(db, settings)
     made = client.post(
-        "/api/v1/endorsements", json=json.loads(msgspec.json.encode(f.endorsement(number)))
+        "/api/v1/endorsements", json=f.public_endorsement(db, settings, number)
     ).json()
     tracking, code = made["tracking_number"], made["code"]
     unknown = f"{int(tracking) + 1:010d}"

@@ -56,10 +56,49 @@ def test_valid_payload_answers_json_and_html(db, settings, maker, client):
 def test_typed_name_unmasks_only_when_it_matches(db, settings, maker, client):
     number = f.issue(db, settings)
     text = _payload(db, maker, number)
-    right = client.get(f"/v/{text}", params={"name": "山本　一郎"}, headers=JSON).json()
-    wrong = client.get(f"/v/{text}", params={"name": "山本 次郎"}, headers=JSON).json()
+    right = client.post(f"/v/{text}", data={"name": "山本　一郎"}, headers=JSON).json()
+    wrong = client.post(f"/v/{text}", data={"name": "山本 次郎"}, headers=JSON).json()
     assert (right["owner"], right["name_matches"]) == ("山本 一郎", True)
     assert (wrong["owner"], wrong["name_matches"]) == ("山本 ＊＊", False)
+
+
+def test_a_name_in_the_url_is_never_checked(db, settings, maker, client):
+    """Found by the review: /v/{payload}?name= checked the owner's name from the query
+    string, so typed names went into URLs, browser history and server logs."""
+    number = f.issue(db, settings)
+    text = _payload(db, maker, number)
+    answer = client.get(f"/v/{text}", params={"name": "山本 一郎"}, headers=JSON).json()
+    assert (answer["owner"], answer["name_matches"]) == ("山本 ＊＊", None)
+    page = client.get(f"/v/{text}", params={"name": "山本 一郎"})
+    assert '<form method="post"' in page.text and "（山本 ＊＊）" in page.text
+
+
+def test_name_checks_have_a_daily_budget_per_issue(db, settings, maker, app_settings):
+    """Found by the review: the name check had no budget, so anyone holding a QR code
+    could try names without end. Every check counts, matching or not, from any address."""
+    number = f.issue(db, settings)
+    other = f.issue(db, settings, house=f.house(lot="02"))
+    text, other_text = _payload(db, maker, number), _payload(db, maker, other)
+    budget = replace(app_settings, name_checks_per_day=3)
+    with TestClient(create_app(budget)) as client:
+        tries = [
+            client.post(f"/v/{text}", data={"name": n}, headers=JSON).json()["name_matches"]
+            for n in ("佐藤 一郎", "鈴木 一郎", "山本 一郎")
+        ]
+        spent = client.post(f"/v/{text}", data={"name": "山本 一郎"}, headers=JSON)
+        page = client.post(f"/v/{text}", data={"name": "山本 一郎"})
+        untouched = client.post(f"/v/{other_text}", data={"name": "山本 一郎"}, headers=JSON)
+        still = client.get(f"/v/{text}", headers=JSON)  # the page itself still verifies
+    assert tries == [False, False, True]
+    assert spent.status_code == 429 and spent.json()["detail"] == verification.NAME_CHECKS_SPENT
+    assert page.status_code == 429 and 'data-result="spent"' in page.text
+    assert "（山本 ＊＊）" in page.text and "（山本 一郎）" not in page.text
+    assert untouched.json()["name_matches"] is True
+    assert still.status_code == 200 and still.json()["status"] == "valid"
+    tomorrow = replace(budget, today=settings.current_date() + dt.timedelta(days=1))
+    with TestClient(create_app(tomorrow)) as client:
+        again = client.post(f"/v/{text}", data={"name": "山本 一郎"}, headers=JSON)
+    assert again.json()["name_matches"] is True
 
 
 def test_typed_name_matches_across_width_and_spacing_but_not_kana(db, settings, maker, client):
@@ -77,7 +116,8 @@ def test_typed_name_matches_across_width_and_spacing_but_not_kana(db, settings, 
         "ﾔﾏｸﾁ ABC1": False,
     }
     answers = {
-        name: client.get(f"/v/{text}", params={"name": name}, headers=JSON).json() for name in typed
+        name: client.post(f"/v/{text}", data={"name": name}, headers=JSON).json()
+        for name in typed
     }
     assert {name: a["name_matches"] for name, a in answers.items()} == typed
     for name, matches in typed.items():
@@ -88,7 +128,7 @@ def test_superseded_copy_says_so_without_names(db, settings, maker, client):
     number = f.issue(db, settings)
     old = _payload(db, maker, number)
     with db.transaction() as session:
-        request = services.request_endorsement(session, f.PUBLIC, settings, f.endorsement(number))
+        request = services.request_endorsement(session, f.STAFF, settings, f.endorsement(number))
     with db.transaction() as session:
         services.approve_endorsement(
             session, f.STAFF, settings, request.tracking_number, decided_on=dt.date(2025, 8, 1)

@@ -200,7 +200,7 @@ def test_revoke_needs_staff_and_a_reason_and_happens_once(db, settings):
 def test_revocation_rejects_a_pending_endorsement(db, settings):
     number = f.issue(db, settings)
     with db.transaction() as session:
-        pending = services.request_endorsement(session, f.PUBLIC, settings, f.endorsement(number))
+        pending = services.request_endorsement(session, f.STAFF, settings, f.endorsement(number))
     with db.transaction() as session:
         services.revoke_certificate(session, f.STAFF, settings, number, "取消")
     with db.reading() as session:

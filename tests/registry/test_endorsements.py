@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from sqlmodel import select
 
-from registry import audit, services
+from registry import audit, services, verification
 from registry.actors import SYSTEM
-from registry.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from registry.models import Issue
+from registry.errors import Conflict, InvalidInput, NotAllowed, NotFound, Refused
+from registry.inputs import PublicEndorsementInput
+from registry.models import CodeGuard, Endorsement, Issue
+from registry.services.endorsements import REFUSED
 from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("parties")
@@ -19,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("parties")
 def _request(db, settings, number, **changes):
     with db.transaction() as session:
         return services.request_endorsement(
-            session, f.PUBLIC, settings, f.endorsement(number, **changes)
+            session, f.STAFF, settings, f.endorsement(number, **changes)
         )
 
 
@@ -207,3 +210,117 @@ def test_a_different_sellers_name_is_refused(db, settings, owner, typed):
     with pytest.raises(InvalidInput) as refused:
         _request(db, settings, number, seller_name=typed)
     assert refused.value.field == "seller_name"
+
+
+# The public request (issue 13): the seller proves the certificate with the 照会コード
+# printed on it; every refusal that depends on the registry reads the same.
+
+STRANGER = "192.0.2.7"
+
+
+def _ask(db, settings, number, address=STRANGER, **changes):
+    data = PublicEndorsementInput(
+        certificate_number=number,
+        code=changes.pop("code", None) or f.code(db, settings, number),
+        seller_name="山本 一郎",
+        buyer_name="森 陽介",
+        buyer_address="三重県桑名市和泉101番地",
+        sale_date=dt.date(2026, 11, 1),
+    )
+    with db.transaction() as session:
+        return services.request_by_seller(session, settings, replace(data, **changes), address)
+
+
+def test_a_seller_with_the_printed_code_asks_and_the_registry_dates_it(db, settings):
+    number = f.issue(db, settings)
+    request = _ask(db, settings, number)
+    assert (request.status, request.requested_on) == ("pending", f.TODAY)
+    with db.reading() as session:
+        assert audit.verify(session).intact
+
+
+def _refusals(db, settings):
+    """Each refusal that depends on what the registry holds, made on its own certificate."""
+    known = f.issue(db, settings, house=f.house(lot="02"))
+    revoked = f.issue(db, settings, house=f.house(lot="03"))
+    pending = f.issue(db, settings, house=f.house(lot="04"))
+    bought = f.issue(db, settings, house=f.house(lot="05"))
+    with db.transaction() as session:
+        services.revoke_certificate(session, f.STAFF, settings, revoked, "取消")
+    _request(db, settings, pending, sale_date=dt.date(2026, 10, 1), requested_on=f.TODAY)
+    sold = _request(db, settings, bought, sale_date=dt.date(2026, 10, 1), requested_on=f.TODAY)
+    with db.transaction() as session:
+        services.approve_endorsement(session, f.STAFF, settings, sold.tracking_number)
+    late = replace(settings, today=dt.date(2065, 12, 1))  # valid until 2065-10-15
+    return {
+        "unknown number": (settings, "A0020000012015999999", {"code": "AAAA-AAAA"}),
+        "wrong code": (settings, known, {"code": "AAAA-AAAA"}),
+        "wrong seller": (settings, known, {"seller_name": "佐藤 次郎"}),
+        # 森 陽介 holds lot 05 from his purchase on 2026-10-01.
+        "sale before the holding": (
+            settings,
+            bought,
+            {"seller_name": "森 陽介", "sale_date": dt.date(2026, 9, 20)},
+        ),
+        "revoked": (settings, revoked, {}),
+        "expired": (late, known, {"sale_date": dt.date(2065, 11, 1)}),
+        "pending": (settings, pending, {}),
+    }
+
+
+def test_every_refusal_that_depends_on_the_registry_reads_the_same(db, settings):
+    """Found by the review: an unknown number got 404, a wrong seller a 422 naming the
+    issue, a sale before the holding the owner's full name and holding date, a pending
+    request a 409 with its tracking number. Each now gets the one answer and counts
+    against the guessing budgets like a wrong code."""
+    refusals = _refusals(db, settings)
+    endorsements = f.count(db, Endorsement)
+    for kind, (at, number, changes) in refusals.items():
+        before = _budget(db, at, number)
+        with pytest.raises(Refused) as refused:
+            _ask(db, at, number, **changes)
+        assert refused.value.message == REFUSED, kind
+        assert _budget(db, at, number) == before + 1, kind
+    assert f.count(db, Endorsement) == endorsements
+    with db.reading() as session:
+        assert audit.verify(session).intact
+
+
+def _budget(db, settings, number):
+    key = verification.guard_keys(settings, number, STRANGER).number
+    with db.reading() as session:
+        found = session.exec(
+            select(CodeGuard.failures).where(
+                CodeGuard.key == key, CodeGuard.day == settings.current_date()
+            )
+        ).first()
+    return found or 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"certificate_number": "A002000001201500000"}, "certificate_number"),
+        ({"code": "AAAA-AAA"}, "code"),
+        ({"code": "AAAA-AAA0"}, "code"),  # no 0 in the alphabet
+        ({"seller_name": " "}, "seller_name"),
+        ({"buyer_name": ""}, "buyer_name"),
+        ({"buyer_email": "mori@"}, "buyer_email"),
+        ({"sale_date": dt.date(2026, 11, 24)}, "sale_date"),  # after today
+        ({"sale_date": dt.date(2026, 5, 22)}, "sale_date"),  # more than six months ago
+    ],
+)
+def test_a_malformed_public_request_still_names_the_field(db, settings, changes, field):
+    number = f.issue(db, settings)
+    before = f.counts(db)
+    with pytest.raises(InvalidInput) as refused:
+        _ask(db, settings, number, **changes)
+    assert refused.value.field == field
+    assert f.counts(db) == before  # nothing written, nothing counted
+
+
+def test_the_public_cannot_use_the_staff_path(db, settings):
+    """The staff path takes a date and answers each refusal plainly; the public may not."""
+    number = f.issue(db, settings)
+    with db.transaction() as session, pytest.raises(NotAllowed):
+        services.request_endorsement(session, f.PUBLIC, settings, f.endorsement(number))

@@ -60,6 +60,13 @@ class Mailer:
     def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
         if not settings.smtp_host:
             raise MailError("e-mail: KASERU_SMTP_HOST is not set, so no e-mail can be sent")
+        if settings.smtp_user and not settings.smtp_starttls:
+            # The password would cross the network in the clear (AUTH PLAIN/LOGIN is
+            # base64, not encryption): refused before any connection is made.
+            raise MailError(
+                "e-mail: KASERU_SMTP_USER is set but KASERU_SMTP_STARTTLS is not: the login "
+                "would be sent without TLS; set KASERU_SMTP_STARTTLS=1"
+            )
         self.settings = settings
         self.timeout = timeout
         self._smtp: smtplib.SMTP | None = None

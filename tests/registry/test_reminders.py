@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email
+import socket
 import threading
 from email import policy
 
@@ -179,6 +180,36 @@ def test_starttls_and_login(db, maker, mailbox, tmp_path):
     with pytest.raises(MailError, match="refused the login of 'kaseru'"):
         run.send(run.scan())
     assert f.count(db, Reminder) == 1 and len(mailbox.messages()) == 1
+
+
+def test_a_login_without_tls_is_refused_before_connecting(db, maker):
+    """Found by the review: with KASERU_SMTP_USER set and KASERU_SMTP_STARTTLS off, the
+    password went to the server in the clear. Now the run refuses before it connects: a
+    real listening socket hears no connection, and nothing is claimed or written."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.setblocking(False)
+        settings = dataclasses.replace(
+            maker.settings,
+            smtp_host="127.0.0.1",
+            smtp_port=listener.getsockname()[1],
+            smtp_user="kaseru",
+            smtp_password="s3cret",
+            outbox=None,
+        )
+        _issue(db, settings, email_address="owner@example.jp")
+        run = reminders.Run(db, settings, DUE, lambda: maker)
+        with pytest.raises(MailError) as refused:
+            run.send(run.scan())
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected
+    assert refused.value.message == (
+        "e-mail: KASERU_SMTP_USER is set but KASERU_SMTP_STARTTLS is not: the login would "
+        "be sent without TLS; set KASERU_SMTP_STARTTLS=1"
+    )
+    assert f.count(db, Reminder) == 0
+    assert not settings.outbox_dir.exists() or not any(settings.outbox_dir.iterdir())
 
 
 def test_two_runs_at_once_send_each_reminder_once(db, maker, mailbox):

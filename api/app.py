@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 from api import routes
 from api.pdfslots import PdfSlots
 from api.problems import HANDLERS, problem
+from api.security import openapi_config, security_headers
 from api.ratelimit import RateLimit, networks
 from registry import developments, documents, verification
 from registry.database import Database
@@ -217,6 +218,8 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) 
         if settings.rate_limit > 0
         else [],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        before_send=[security_headers(settings)],
+        openapi_config=openapi_config(settings),
         on_shutdown=[database.dispose],
         # A registry request is a few kilobytes (a 66-lot development ~60 KB); larger bodies
         # are refused from their Content-Length, before they are read.

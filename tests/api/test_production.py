@@ -415,9 +415,14 @@ def test_init_production_makes_secrets_and_keys_owner_only(production_home, tmp_
     try:
         assert _get(f"{server.url}/healthz")[0] == 200
         keys_status, published = _get(f"{server.url}/api/v1/keys")
+        schema_page = _get(f"{server.url}/schema")
+        schema_json = _get(f"{server.url}/schema/openapi.json")[0]
     finally:
         server.stop()
     assert keys_status == 200 and b'"development"' not in published
+    # No interactive page outside development mode: /schema is the JSON itself.
+    assert schema_page[0] == 200 and schema_page[1].startswith(b'{"')
+    assert b"<script" not in schema_page[1] and schema_json == 200
     assert "warning" not in (tmp_path / "prod.log").read_text()
 
 

@@ -940,8 +940,14 @@ def _pg_schema(connection: Connection, schema: str) -> _PgSchema:
 
 def _pg_reference(settings: Settings, revision: str) -> _PgSchema:
     """What the migrations make at `revision` on this server: built in a scratch schema of
-    the registry's database inside a transaction that is rolled back (nothing stays)."""
-    engine = create_engine(settings.url, poolclass=NullPool)
+    the registry's database inside a transaction that is rolled back (nothing stays); once
+    per process and database."""
+    return _pg_reference_at(settings.url, revision)
+
+
+@functools.cache
+def _pg_reference_at(url: str, revision: str) -> _PgSchema:
+    engine = create_engine(url, poolclass=NullPool)
     scratch = f"kaseru_check_{secrets.token_hex(6)}"
     try:
         with engine.connect() as connection:

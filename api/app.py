@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
 from litestar.middleware import DefineMiddleware
-from litestar.params import FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
@@ -18,8 +20,8 @@ from litestar.template.config import TemplateConfig
 from api import routes
 from api.pdfslots import PdfSlots
 from api.problems import HANDLERS, problem
-from api.security import openapi_config, security_headers
 from api.ratelimit import RateLimit, networks
+from api.security import openapi_config, security_headers
 from registry import developments, documents, verification
 from registry.database import Database
 from registry.errors import InvalidInput, NotFound
@@ -30,6 +32,13 @@ from signing.verify import verify_pdf
 HTML = Path(__file__).resolve().parent.parent / "templates" / "html"
 MAX_UPLOAD = 10 * 1024 * 1024
 MAX_BODY = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class NameForm:
+    """The verification page's form: the owner's name as the verifier typed it."""
+
+    name: str = ""
 
 
 class KeyringCache:
@@ -52,6 +61,7 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) 
     and tests pass one they move by hand."""
     database = Database(settings)
     keys = KeyringCache(documents.keyring_path(settings))
+    trusted = networks(settings.trusted_proxies)
     root = documents.pki_files(settings).root
 
     def wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -61,20 +71,39 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) 
     # Runs on the event loop: the whole answer (signature check and one indexed query) takes
     # under a millisecond, less than handing it to a worker thread and back.
     @get("/v/{payload:str}", sync_to_thread=False)
-    def verify_page(
-        request: Request[Any, Any, Any],
-        payload: FromPath[str],
-        name: FromQuery[str | None] = None,
-    ) -> Any:
-        """The page a phone opens from the QR code (JSON for Accept: application/json)."""
+    def verify_page(request: Request[Any, Any, Any], payload: FromPath[str]) -> Any:
+        """The page a phone opens from the QR code (JSON for Accept: application/json).
+        The owner's name is masked; its form posts a typed name to `name_check`."""
         with database.reading() as session:
-            answer = verification.by_payload(session, settings, keys.get(), payload, name)
+            answer = verification.by_payload(session, settings, keys.get(), payload)
         if wants_json(request):
             return Response(answer, media_type=MediaType.JSON)
         return Template(
             "verify.html",
-            context={"a": answer, "payload": payload, "name": name or ""},
+            context={"a": answer, "payload": payload, "name": ""},
             media_type=MediaType.HTML,
+        )
+
+    @post("/v/{payload:str}", sync_to_thread=True, status_code=200)
+    def name_check(
+        request: Request[Any, Any, Any],
+        payload: FromPath[str],
+        data: Annotated[NameForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Any:
+        """The page again with the owner's name typed into its form: posted, so the name is
+        in no URL and no log, and checked at most KASERU_NAME_CHECKS_PER_DAY times a day
+        per issue (docs/codes.md); past that, 429 and the page with the name unchecked."""
+        name = data.name[:200]
+        answer, spent = verification.name_check(database, settings, keys.get(), payload, name)
+        if wants_json(request):
+            if spent:
+                return problem(429, verification.NAME_CHECKS_SPENT)
+            return Response(answer, media_type=MediaType.JSON)
+        return Template(
+            "verify.html",
+            context={"a": answer, "payload": payload, "name": name, "spent": spent},
+            media_type=MediaType.HTML,
+            status_code=429 if spent else 200,
         )
 
     def no_development(request: Request[Any, Any, Any], name: str) -> Any:
@@ -148,12 +177,15 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) 
 
     @get("/api/v1/certificates/{number:str}", sync_to_thread=True)
     def by_number(
+        request: Request[Any, Any, Any],
         number: FromPath[str],
         code: FromQuery[str] = "",
         name: FromQuery[str | None] = None,
     ) -> Any:
-        """Manual entry: the number and the code printed on the certificate."""
-        answer = verification.guarded_by_code(database, settings, number, code, name)
+        """Manual entry: the number and the code printed on the certificate, under the
+        budgets of wrong codes per address and per number (docs/codes.md)."""
+        address = routes.address_of(request, trusted)
+        answer = verification.guarded_by_code(database, settings, number, code, address, name)
         if answer is None:
             return problem(404, verification.INVALID_MANUAL)
         return answer
@@ -198,6 +230,7 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.monotonic) 
     return Litestar(
         route_handlers=[
             verify_page,
+            name_check,
             development_page,
             development_by_name,
             by_number,

@@ -158,8 +158,18 @@ class Settings:
     development mode the development value, else empty (refused). Changing it changes
     every code."""
     code_failures_per_day: int = 20
-    """KASERU_CODE_FAILURES_PER_DAY: wrong codes a certificate number takes a day, from all
-    addresses together, before its manual check is refused until the next day (0: no limit)."""
+    """KASERU_CODE_FAILURES_PER_DAY: wrong codes (and refused endorsement requests) a
+    certificate number takes a day, from all addresses together, before it slows down: then
+    an address that has already failed on that number today is refused it until the next
+    day, while any other is still checked, so the right code always opens (0: no limit;
+    docs/codes.md)."""
+    code_failures_per_address: int = 100
+    """KASERU_CODE_FAILURES_PER_ADDRESS: wrong codes (and refused endorsement requests) one
+    client address may make a day, whatever the numbers, before its manual checks are
+    refused until the next day (0: no limit; docs/codes.md)."""
+    name_checks_per_day: int = 10
+    """KASERU_NAME_CHECKS_PER_DAY: owner-name checks one issue takes a day on its
+    verification page, from all addresses together (0: no limit; docs/codes.md)."""
     rate_limit: int = 120
     """KASERU_RATE_LIMIT: public requests a client may make in any 60 seconds."""
     pdf_verifications: int = 2
@@ -246,6 +256,8 @@ class Settings:
             pdf_verifications=_positive(env, "KASERU_PDF_VERIFICATIONS", 2),
             pdf_verify_seconds=_positive(env, "KASERU_PDF_VERIFY_SECONDS", 30),
             code_failures_per_day=_int(env, "KASERU_CODE_FAILURES_PER_DAY", 20),
+            code_failures_per_address=_int(env, "KASERU_CODE_FAILURES_PER_ADDRESS", 100),
+            name_checks_per_day=_int(env, "KASERU_NAME_CHECKS_PER_DAY", 10),
             code_secret=_code_secret(env, home, development),
             reminder_stages=_stages(env.get("KASERU_REMINDER_STAGES")),
             outbox=_path(env, "KASERU_OUTBOX"),

@@ -89,9 +89,7 @@ def test_a_builders_day(db, settings, client, keys):
 
 def test_staff_approve_an_endorsement_and_a_lease(db, settings, client, keys):
     number = f.issue(db, settings)
-    request = client.post(
-        "/api/v1/endorsements", json=f.public_endorsement(db, settings, number)
-    )
+    request = client.post("/api/v1/endorsements", json=f.public_endorsement(db, settings, number))
     assert request.status_code == 201
     tracking, version = request.json()["tracking_number"], request.json()["version"]
     code = request.json()["code"]
@@ -533,9 +531,9 @@ def test_certificates_are_paged_and_counted_by_the_database(db, settings, client
 def test_staff_list_endorsements_by_status_a_page_at_a_time(db, settings, client, keys):
     numbers = [f.issue(db, settings, house=f.house(lot=f"{n:02d}")) for n in range(1, 4)]
     tracking = [
-        client.post(
-            "/api/v1/endorsements", json=f.public_endorsement(db, settings, number)
-        ).json()["tracking_number"]
+        client.post("/api/v1/endorsements", json=f.public_endorsement(db, settings, number)).json()[
+            "tracking_number"
+        ]
         for number in numbers
     ]
     pending = client.get(

@@ -116,8 +116,7 @@ def test_typed_name_matches_across_width_and_spacing_but_not_kana(db, settings, 
         "ﾔﾏｸﾁ ABC1": False,
     }
     answers = {
-        name: client.post(f"/v/{text}", data={"name": name}, headers=JSON).json()
-        for name in typed
+        name: client.post(f"/v/{text}", data={"name": name}, headers=JSON).json() for name in typed
     }
     assert {name: a["name_matches"] for name, a in answers.items()} == typed
     for name, matches in typed.items():

@@ -11,7 +11,8 @@ developments, and another builder's development of the same name is another deve
 with its own page (`/developments/{builder code}/{name}`) and flyer. A builder cannot issue
 a lot into a name another builder holds (NameTaken, 409) unless it has first started its
 own development of that name (`create`); the database keeps a house in a development of its
-own builder (registry/models.py, House).
+own builder (registry/models.py, House). The rule, the addresses and the migration:
+docs/developments.md.
 """
 
 from __future__ import annotations

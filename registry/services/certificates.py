@@ -237,7 +237,7 @@ def issue_development(
 ) -> list[Certificate]:
     """Issue certificates for many houses (a development's lots) in one transaction: all of
     them, or, if any is refused, none; the error names the item (certificates[3].floor).
-    The lots are one builder's: a development belongs to its builder (docs: issue 13)."""
+    The lots are one builder's: a development belongs to its builder (docs/developments.md)."""
     if not items:
         raise InvalidInput("certificates", "give at least one certificate")
     if len(items) > 500:

@@ -811,7 +811,8 @@ def _print_backup(summary: backup.Summary, done: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def backup_command(db: str | None, file: Path, as_json: bool) -> None:
     """Write a consistent copy of the registry to FILE (also while it is being served):
-    SQLite's online backup, or pg_dump's custom format for PostgreSQL."""
+    SQLite's online backup, or pg_dump's custom format for PostgreSQL, sealed with the
+    backup key (KASERU_BACKUP_KEY)."""
     summary = backup.backup(_settings(db), file)
     _print_backup(summary, "wrote", as_json)
     if not summary.intact:
@@ -827,8 +828,8 @@ def backup_command(db: str | None, file: Path, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Replace the registry with the backup.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def restore_command(db: str | None, file: Path, yes: bool, as_json: bool) -> None:
-    """Replace the registry with the backup in FILE, after checking it (kind, schema
-    revision, audit chain). Needs --yes."""
+    """Replace the registry with the backup in FILE, after checking it (its seal with the
+    backup key, kind, schema revision, schema, audit chain; docs/backup.md). Needs --yes."""
     settings = _settings(db)
     if not yes:
         found = backup.inspect(settings, file)

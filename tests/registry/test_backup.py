@@ -758,7 +758,7 @@ def _triggers(db) -> list[str]:
         else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
     )
     with db.reading() as session:
-        return list(session.exec(text(query)).scalars())  # type: ignore[call-overload]
+        return list(session.exec(text(query)).scalars())
 
 
 def _restore_the_crafted(db, settings, capsys, tmp_path, seal) -> tuple[tuple, tuple, str]:
@@ -781,7 +781,7 @@ def _restore_the_crafted(db, settings, capsys, tmp_path, seal) -> tuple[tuple, t
     revoked = _cli(capsys, settings, "apikey", "revoke", key_id)
     verified = _cli(capsys, settings, "audit", "verify")
     happened = (*after, revoked[:2], _key_works(db, key), verified[0])
-    expected = ((1, "", 1, True), True, floor, [], (0, f"revoked key {key_id}\n"), False, 0)
+    expected: tuple = ((1, "", 1, True), True, floor, [], (0, f"revoked key {key_id}\n"), False, 0)
     return happened, expected, err
 
 

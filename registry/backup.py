@@ -260,7 +260,8 @@ def backup_key(settings: Settings) -> bytes:
     if not re.fullmatch(rf"(?:[0-9a-fA-F]{{2}}){{{KEY_BYTES},}}", raw):
         raise DomainError(
             f"{name} must be at least {2 * KEY_BYTES} hex digits ({KEY_BYTES} random bytes); "
-            f"it has {len(raw)} characters{'' if raw.isalnum() else ', not all hex digits'}"
+            f"it has {len(raw)} characters"
+            + ("" if re.fullmatch("[0-9a-fA-F]*", raw) else ", not all hex digits")
         )
     return bytes.fromhex(raw)
 

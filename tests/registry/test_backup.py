@@ -813,3 +813,43 @@ def test_a_crafted_backup_sealed_with_the_key_is_refused_by_the_schema_check(
         if _kind(settings) == "sqlite"
         else "an extra TRIGGER public api_key unrevoke"
     ) in err
+
+
+def test_backup_and_restore_refuse_without_a_good_key(db, settings, capsys, tmp_path, monkeypatch):
+    """No key, a short or non-hex one, both settings, or a key file others can read: one
+    line, exit 1, no file written and the registry unchanged. A key file 0600 works."""
+    _fill(db, settings)
+    good = tmp_path / "good.backup"
+    backup.backup(settings, good)
+    before = backup.summarize(settings)
+    key_file = tmp_path / "backup.key"
+    key_file.write_text(KEY + "\n")
+    key_file.chmod(0o644)
+    cases = {
+        (): "no backup key: set KASERU_BACKUP_KEY",
+        (("KASERU_BACKUP_KEY", "ab" * 31),): "must be at least 64 hex digits (32 random bytes)",
+        (("KASERU_BACKUP_KEY", "x" * 64),): "it has 64 characters, not all hex digits",
+        (
+            ("KASERU_BACKUP_KEY", KEY),
+            ("KASERU_BACKUP_KEY_FILE", str(key_file)),
+        ): "set KASERU_BACKUP_KEY or KASERU_BACKUP_KEY_FILE, not both",
+        (("KASERU_BACKUP_KEY_FILE", str(key_file)),): "can be read by others (mode 644)",
+        (("KASERU_BACKUP_KEY_FILE", str(tmp_path / "none")),): "no such file",
+    }
+    for given, needle in cases.items():
+        monkeypatch.delenv("KASERU_BACKUP_KEY", raising=False)
+        for name, value in given:
+            monkeypatch.setenv(name, value)
+        for args in (("backup", str(tmp_path / "new.backup")), ("restore", str(good), "--yes")):
+            code, out, err = _cli(capsys, settings, *args)
+            assert (code, out, err.count("\n")) == (1, "", 1), (given, err)
+            assert err.startswith("kaseru: error: ") and needle in err, (given, err)
+            assert KEY not in err
+        monkeypatch.delenv("KASERU_BACKUP_KEY_FILE", raising=False)
+    assert not (tmp_path / "new.backup").exists()
+    assert backup.summarize(settings).state == before.state
+
+    key_file.chmod(0o600)
+    monkeypatch.setenv("KASERU_BACKUP_KEY_FILE", str(key_file))
+    code, _, err = _cli(capsys, settings, "restore", str(good), "--yes")
+    assert (code, err) == (0, "")

@@ -515,3 +515,34 @@ def test_a_refused_number_is_named_in_the_message(parse, raw: str, reason: str):
     with pytest.raises(InvalidInput) as refused:
         parse(raw)
     assert refused.value.reason == reason
+
+
+def test_each_sequence_continues_from_the_registry_s_stored_counter(db):
+    """A registry in service has counted already (the counter rows docs/numbers.md names);
+    the next numbers follow on from what it stored, not from the first values again."""
+    stored = {
+        "management": 10002032,
+        "issue": 21308,
+        "endorsement": 41,
+        "case": 7,
+        "certificate:A0020000012015": 2,
+    }
+    with db.transaction() as session:
+        for name, value in stored.items():
+            session.execute(
+                text("INSERT INTO counter (name, value) VALUES (:name, :value)"),
+                {"name": name, "value": value},
+            )
+        session.commit()
+    taken = _allocate(
+        db,
+        lambda s: [
+            numbers.next_management_number(s),
+            numbers.next_issue_number(s),
+            numbers.next_tracking_number(s),
+            numbers.next_lease_number(s, "case"),
+            numbers.next_certificate_number(s, Construction.NEW, Kind.FIXED_FLOOR, "000001", 2015),
+        ],
+    )
+    # The specimens of docs/numbers.md: 10002033, 0000021309, A0020000012015000003.
+    assert taken == ["10002033", "0000021309", "0000000042", "0000000008", "A0020000012015000003"]

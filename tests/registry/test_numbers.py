@@ -507,6 +507,16 @@ def test_serial_999999_is_the_last(db):
             "00000213O9",
             "an issue number (発行番号) may hold digits only; found 'O' in '00000213O9'",
         ),
+        (
+            parse_certificate_number,
+            "A0040000012015000003",
+            "kind code 004 (characters 2-4) is not one of 001, 002, 003",
+        ),
+        (
+            parse_certificate_number,
+            "A0020000012015000000",
+            "serial 000000 (characters 15-20) is never issued",
+        ),
     ],
 )
 def test_a_refused_number_is_named_in_the_message(parse, raw: str, reason: str):

@@ -180,3 +180,28 @@ def test_a_head_that_disagrees_only_in_its_count_is_a_break(db, chain):
     assert _verify(db) == audit.ChainReport(
         6, chain[-1].hash, 7, "event 7 is missing (the chain head records 5 events)"
     )
+
+
+def test_the_time_in_the_hash_is_utc_whatever_the_machines_zone(db, settings, parties):
+    """The registry's machine may run on Japan time: the hashed time is UTC all the same.
+    (Found by mutation testing: hashing local time passed every test on a UTC machine.)"""
+    import os
+    import time
+
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tokyo"
+    time.tzset()
+    try:
+        f.issue(db, settings)
+        events = _events(db)
+    finally:
+        if before is None:
+            os.environ.pop("TZ")
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+    previous = GENESIS
+    for event in events:
+        assert event.hash == _formula(previous, event)
+        previous = event.hash
+    assert _verify(db).intact

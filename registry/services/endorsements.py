@@ -110,8 +110,9 @@ def request_endorsement(
             f"the sale ({data.sale_date}) precedes the seller's holding ({held_from})",
         )
     assert certificate.id is not None and issue.id is not None
-    endorsement = Endorsement(
-        tracking_number=numbers.next_tracking_number(session),
+    return _record_request(
+        session,
+        actor.name,
         certificate_id=certificate.id,
         from_issue_id=issue.id,
         seller_name=seller,
@@ -120,13 +121,22 @@ def request_endorsement(
         buyer_email=buyer_email,
         sale_date=data.sale_date,
         requested_on=requested_on,
+    )
+
+
+def _record_request(session: Session, actor_name: str, **fields: Any) -> Endorsement:
+    """A pending request with the next tracking number, audited and committed: the end of
+    both the staff's and the public's way in."""
+    endorsement = Endorsement(
+        tracking_number=numbers.next_tracking_number(session),
         status=EndorsementStatus.PENDING.value,
+        **fields,
     )
     session.add(endorsement)
     session.flush()
     audit.record(
         session,
-        actor.name,
+        actor_name,
         "endorsement.request",
         "endorsement",
         endorsement.tracking_number,
@@ -216,8 +226,9 @@ def request_by_seller(
             verification.count_failure(session, guard, today)
         session.commit()
         raise Refused(REFUSED)
-    endorsement = Endorsement(
-        tracking_number=numbers.next_tracking_number(session),
+    return _record_request(
+        session,
+        "public",
         certificate_id=certificate_id,
         from_issue_id=issue_id,
         seller_name=seller,
@@ -226,21 +237,7 @@ def request_by_seller(
         buyer_email=buyer_email,
         sale_date=data.sale_date,
         requested_on=today,
-        status=EndorsementStatus.PENDING.value,
     )
-    session.add(endorsement)
-    session.flush()
-    audit.record(
-        session,
-        "public",
-        "endorsement.request",
-        "endorsement",
-        endorsement.tracking_number,
-        None,
-        snapshot(endorsement),
-    )
-    session.commit()
-    return endorsement
 
 
 @functools.cache

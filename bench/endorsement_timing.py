@@ -29,17 +29,15 @@ import json
 import math
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import httpx
+from serving import served
 
 from registry.settings import Settings
 from registry.verification import verification_code
@@ -142,45 +140,26 @@ def main() -> None:
         "KASERU_CODE_FAILURES_PER_DAY": str(10**9),
         "KASERU_CODE_FAILURES_PER_ADDRESS": str(10**9),
     }
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    with (home / "server.log").open("w") as log:
-        server = subprocess.Popen(
-            [kaseru, "serve", "--port", str(port)],
-            env=serving,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)  # a poll: the server gives no other sign that it listens
 
     order = [kind for kind in [*kinds, "GET /healthz"] for _ in range(args.requests)]
     random.Random(args.seed).shuffle(order)
     times: dict[str, list[float]] = {kind: [] for kind in [*kinds, "GET /healthz"]}
     answers = set()
-    try:
-        with httpx.Client(base_url=url, timeout=30) as client:
-            for kind in list(kinds) * 10:  # warm every path first
-                client.post("/api/v1/endorsements", json=kinds[kind])
-            for kind in order:
-                started = time.perf_counter()
-                if kind == "GET /healthz":
-                    client.get("/healthz")
-                else:
-                    answer = client.post("/api/v1/endorsements", json=kinds[kind])
-                    answers.add((answer.status_code, answer.content))
-                times[kind].append(time.perf_counter() - started)
-            taken = client.post("/api/v1/endorsements", json=genuine)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
+    with (
+        served(kaseru, serving, home / "server.log") as url,
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        for kind in list(kinds) * 10:  # warm every path first
+            client.post("/api/v1/endorsements", json=kinds[kind])
+        for kind in order:
+            started = time.perf_counter()
+            if kind == "GET /healthz":
+                client.get("/healthz")
+            else:
+                answer = client.post("/api/v1/endorsements", json=kinds[kind])
+                answers.add((answer.status_code, answer.content))
+            times[kind].append(time.perf_counter() - started)
+        taken = client.post("/api/v1/endorsements", json=genuine)
 
     print(f"kaseru serve (1 worker, SQLite), today {TODAY}; {args.requests} requests per kind,")
     print(f"interleaved at random (seed {args.seed}); each refusal counted against the budgets")

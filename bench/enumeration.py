@@ -23,16 +23,14 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import httpx
+from serving import served
 
 from registry.verification import CODE_ALPHABET as ALPHABET
 
@@ -66,24 +64,6 @@ def main() -> None:
         raise SystemExit(f"kaseru demo failed ({demo.returncode}): {demo.stderr.strip()}")
     number = json.loads((out / "certificates.json").read_text())[0]["number"]
     failures = os.environ.get("KASERU_CODE_FAILURES_PER_DAY") or "20"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    with (home / "server.log").open("w") as log:
-        server = subprocess.Popen(
-            [kaseru, "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
     chance = random.Random()
 
     def guesses(client: httpx.Client, which: str, until: str) -> tuple[int, int, str]:
@@ -102,14 +82,13 @@ def main() -> None:
         raise SystemExit(f"{answered} requests for {which} answered and no 429 {until!r}")
 
     started = time.monotonic()
-    try:
-        with httpx.Client(base_url=url, timeout=10) as client:
-            per_number, hits, refusal = guesses(client, number, "wrong codes")
-            # The rest of the minute's allowance, on numbers never issued.
-            rest, _, limit = guesses(client, "A0020000019999000001", "requests a minute")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
+    with (
+        served(kaseru, environment, home / "server.log", args.workers) as url,
+        httpx.Client(base_url=url, timeout=10) as client,
+    ):
+        per_number, hits, refusal = guesses(client, number, "wrong codes")
+        # The rest of the minute's allowance, on numbers never issued.
+        rest, _, limit = guesses(client, "A0020000019999000001", "requests a minute")
     took = time.monotonic() - started
     per_address = per_number + 1 + rest  # the refused request counted too
 

@@ -6,6 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# The suite runs on this many processes (pytest-xdist; on PostgreSQL each has a database
+# of its own, tests/conftest.py). WORKERS=0 runs it in one process.
+WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -n $(WORKERS) --durations=10
 
 .PHONY: run test test-pg test-deep lint format lock migration clean system system-pg mutate mutate-sample \
 	system-bench bench-smoke
@@ -56,10 +60,12 @@ run: $(STAMP)  ## the main job: build the demo registry, then serve it on 127.0.
 	$(BIN)/kaseru serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) system  ## the whole suite on SQLite
-	$(BIN)/pytest -q
+	$(PYTEST)
 
-test-pg: $(STAMP) system system-pg  ## the whole suite again on PostgreSQL (127.0.0.1:5432, database test)
-	KASERU_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+# The tests that touch a database, again on PostgreSQL; the rest ran in `make test` and are
+# deselected here (tests/conftest.py).
+test-pg: $(STAMP) system system-pg  ## the database tests again on PostgreSQL (127.0.0.1:5432, database test)
+	KASERU_TEST_DATABASE_URL=$(PG_URL) $(PYTEST)
 
 # The property tests with many more examples from random seeds (CI's run is derandomized:
 # the same examples each time), and schemathesis with fresh random cases per operation.

@@ -7,6 +7,18 @@ marked `postgres` and run in the PostgreSQL pass alone (deselected, not skipped,
 pass asked for PostgreSQL that cannot reach it stops before any test runs, with exit 3
 and a one-line reason.
 
+The PostgreSQL pass runs the tests that touch a database: those that take the `settings`
+or `template` fixture (directly or through `db`, `maker`, ...) and those marked
+`postgres`. The others (the calculator, numbers, the QR payload and PDF checks, the
+command line without a registry) do exactly the same in either pass; they ran in the
+SQLite pass and are deselected here, not skipped.
+
+Both passes may run on several processes (pytest-xdist, `make test` uses `-n 2`). On
+PostgreSQL each worker then has a database of its own on the same server, named after the
+pass's database and the worker (`test_gw0`, `test_gw1`), made when missing: the tests
+truncate tables, reset schemas and run pg_restore, which one shared database would not
+survive.
+
 The suite runs in development mode (KASERU_ENV=development, registry/settings.py): set here,
 at import, so that every `kaseru` the tests start inherits it, and in the `settings`
 fixture. Tests of production mode say KASERU_ENV=production themselves.
@@ -26,6 +38,7 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import registry.models  # noqa: F401  (the tables the reset empties)
@@ -33,7 +46,19 @@ from registry.database import Database
 from registry.settings import Settings
 from tests import factories
 
-PG_URL = os.environ.get("KASERU_TEST_DATABASE_URL", "")
+PASS_URL = os.environ.get("KASERU_TEST_DATABASE_URL", "")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_url(url: str, worker: str) -> str:
+    """The database of one xdist worker: the pass's database name with the worker's id."""
+    if not url or not worker:
+        return url
+    parsed = make_url(Settings(database_url=url).url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+PG_URL = _worker_url(PASS_URL, WORKER)
 os.environ["KASERU_ENV"] = "development"
 
 # No deadline: a slow machine is not a failure (pytest-timeout bounds a hang instead).
@@ -53,24 +78,49 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Asked for PostgreSQL and cannot have it: stop the whole run loudly, never skip."""
-    if not PG_URL:
+    if not PASS_URL:
         return
     try:
-        engine = create_engine(Settings(database_url=PG_URL).url)
+        engine = create_engine(Settings(database_url=PASS_URL).url)
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         engine.dispose()
     except Exception as error:
         reason = " ".join(str(getattr(error, "orig", None) or error).split())
-        pytest.exit(f"PostgreSQL at {PG_URL} is unreachable: {reason}", returncode=3)
+        pytest.exit(f"PostgreSQL at {PASS_URL} is unreachable: {reason}", returncode=3)
+    if PG_URL != PASS_URL:
+        _create_database(PASS_URL, make_url(PG_URL).database or "")
+
+
+def _create_database(url: str, name: str) -> None:
+    """Make the worker's database beside the pass's one, unless it exists."""
+    engine = create_engine(Settings(database_url=url).url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if found is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+def _touches_a_database(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return (
+        "settings" in names
+        or "template" in names
+        or item.get_closest_marker("postgres") is not None
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `postgres` belong to the PostgreSQL pass; the SQLite pass deselects
-    them, so it never connects to a server it was not given."""
-    if PG_URL:
-        return
-    kept = [item for item in items if item.get_closest_marker("postgres") is None]
+    them, so it never connects to a server it was not given. The PostgreSQL pass deselects
+    the tests that touch no database (the SQLite pass ran them; here they would repeat it)."""
+    if PASS_URL:
+        kept = [item for item in items if _touches_a_database(item)]
+    else:
+        kept = [item for item in items if item.get_closest_marker("postgres") is None]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept

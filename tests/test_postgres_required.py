@@ -16,7 +16,13 @@ NOBODY = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
 
 
 def _pytest(*arguments: str, **environment: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "KASERU_TEST_DATABASE_URL"}
+    # Not the pass's database, nor the xdist worker this test may run in (the child is a
+    # run of its own, and would otherwise take a worker's database name).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "KASERU_TEST_DATABASE_URL" and not k.startswith("PYTEST_XDIST")
+    }
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments],
         cwd=ROOT,
@@ -36,8 +42,9 @@ def _pytest(*arguments: str, **environment: str) -> subprocess.CompletedProcess[
         "tests/registry/test_backup.py::test_restore_never_holds_tables_while_waiting_for_another",
     ],
 )
-def test_unreachable_postgres_stops_the_run(target):
-    done = _pytest(target, KASERU_TEST_DATABASE_URL=NOBODY)
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "two workers"])
+def test_unreachable_postgres_stops_the_run(target, workers):
+    done = _pytest(target, *workers, KASERU_TEST_DATABASE_URL=NOBODY)
     out = done.stdout + done.stderr
     assert done.returncode == 3, out
     reasons = [line for line in done.stdout.splitlines() if "unreachable" in line]
@@ -52,3 +59,19 @@ def test_the_sqlite_run_deselects_the_postgres_tests():
     assert "(2 deselected)" in done.stdout
     assert "test_restore_never_holds_tables_while_waiting_for_another" not in done.stdout
     assert "test_a_restore_that_fails_part_way_changes_nothing" not in done.stdout
+
+
+@pytest.mark.postgres
+def test_the_postgres_run_keeps_only_the_tests_that_touch_a_database():
+    from tests.conftest import PASS_URL
+
+    done = _pytest(
+        "tests/registry/test_numbers.py", "--collect-only", KASERU_TEST_DATABASE_URL=PASS_URL
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    kept = {line.strip() for line in done.stdout.splitlines() if "::" in line}
+    # The number sequences live in the database (kept); parsing a number does not.
+    assert "tests/registry/test_numbers.py::test_the_first_numbers_of_each_sequence" in kept
+    assert "tests/registry/test_numbers.py::test_specimen_certificate_number_parses" not in kept
+    assert len(kept) == 7, kept
+    assert "deselected" in done.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import zlib
 from dataclasses import replace
 
 import pytest
@@ -193,6 +194,50 @@ def test_oversized_upload_is_refused(client):
     big = io.BytesIO(b"%PDF-" + b"0" * (10 * 1024 * 1024 + 10))
     response = client.post("/api/v1/verify/pdf", files={"data": ("big.pdf", big)})
     assert response.status_code == 413
+
+
+def _xref_bomb(expands_to: int) -> bytes:
+    """A PDF of a few hundred bytes whose cross-reference stream, deflated twice, decodes
+    to `expands_to` bytes: its entries, then zeros. Stacking filters is how a small upload
+    asks a reader for far more memory than its own size."""
+    body = b"%PDF-1.7\n"
+    catalog = len(body)
+    body += b"1 0 obj\n<</Type/Catalog/Pages 2 0 R>>\nendobj\n"
+    pages = len(body)
+    body += b"2 0 obj\n<</Type/Pages/Kids[]/Count 0>>\nendobj\n"
+    xref = len(body)
+    rows = [(0, 0, 65535), (1, catalog, 0), (1, pages, 0), (1, xref, 0)]
+    entries = b"".join(bytes([t]) + o.to_bytes(4, "big") + g.to_bytes(2, "big") for t, o, g in rows)
+    once = zlib.compressobj(9)
+    inner = once.compress(entries)
+    for _ in range((expands_to - len(entries)) // 2**20):  # a MiB at a time: little memory
+        inner += once.compress(bytes(2**20))
+    twice = zlib.compress(inner + once.flush(), 9)
+    body += (
+        b"3 0 obj\n<</Type/XRef/Size 4/W[1 4 2]/Root 1 0 R/Filter[/FlateDecode/FlateDecode]"
+        b"/Length %d>>\nstream\n" % len(twice)
+    )
+    return body + twice + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
+def test_a_decompression_bomb_is_refused_unread(client):
+    """Found by the review: pyproject allowed pyHanko 0.25, which decodes whatever an
+    upload's filters ask for; 0.38 bounds each stream's expansion (pyproject: >=0.38).
+    The same file without the bomb is read, and found unsigned, so the refusal is the
+    limit's and not a broken file's."""
+    plain = client.post("/api/v1/verify/pdf", files={"data": ("p.pdf", _xref_bomb(0))})
+    bomb = _xref_bomb(64 * 2**20)
+    assert len(bomb) < 2000
+    refused = client.post("/api/v1/verify/pdf", files={"data": ("b.pdf", bomb)})
+    assert plain.status_code == refused.status_code == 201  # a verdict, not an error
+    assert (plain.json()["status"], plain.json()["reason"]) == (
+        "invalid",
+        "the document is not signed",
+    )
+    assert (refused.json()["status"], refused.json()["reason"]) == (
+        "invalid",
+        "not a readable signed PDF (PdfDecodeLimitError)",
+    )
 
 
 def test_public_keys_are_published(client, maker):

@@ -12,8 +12,8 @@ from registry import audit, services, verification
 from registry.actors import SYSTEM
 from registry.errors import Conflict, InvalidInput, NotAllowed, NotFound, Refused
 from registry.inputs import PublicEndorsementInput
-from registry.models import CodeGuard, Endorsement, Issue
-from registry.services.endorsements import REFUSED
+from registry.models import Certificate, CodeGuard, Endorsement, Issue
+from registry.services.endorsements import REFUSED, _seller_facts
 from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("parties")
@@ -284,6 +284,26 @@ def test_every_refusal_that_depends_on_the_registry_reads_the_same(db, settings)
     assert f.count(db, Endorsement) == endorsements
     with db.reading() as session:
         assert audit.verify(session).intact
+
+
+def test_an_unknown_number_reads_a_row_as_a_known_one_does(db, settings):
+    """A number never issued skipped the join and subqueries of a known number's row: 50 µs
+    less, told apart by bench/endorsement_timing.py over 1,000 requests of each kind. Now
+    the facts query reads a certificate's row either way, and says whether it is the
+    number's; a known number gets its own row, though another certificate came first."""
+    first = f.issue(db, settings)
+    known = f.issue(db, settings, house=f.house(lot="02"))
+    unknown = known[:-6] + "999999"
+    with db.reading() as session:
+        rows = {
+            n: session.connection().execute(_seller_facts(), {"number": n}).all()
+            for n in (first, known, unknown)
+        }
+        ids = dict(session.exec(select(Certificate.number, Certificate.id)).all())
+    assert [(r[0], bool(r[-1])) for r in rows[known]] == [(ids[known], True)]
+    assert [(r[0], bool(r[-1])) for r in rows[first]] == [(ids[first], True)]
+    assert [(r[0], bool(r[-1])) for r in rows[unknown]] == [(ids[first], False)]
+    assert len(rows[unknown][0]) == len(rows[known][0])
 
 
 def _budget(db, settings, number):

@@ -59,7 +59,7 @@ def check_new_build(house: HouseInput) -> None:
         )
 
 
-def check_existing(house: HouseInput, kind: Kind, issued_on: dt.date) -> None:
+def check_existing(house: HouseInput, issued_on: dt.date) -> None:
     """Existing homes (since Oct 2010): at least 5 years old (which also meets the
     fixed-floor rule), 5-year defect-liability insurance in force on the issue date,
     seismic index at least 1.0 after any retrofit, and the repair registered in the house
@@ -110,7 +110,9 @@ def check_existing(house: HouseInput, kind: Kind, issued_on: dt.date) -> None:
 
 
 def check(house: HouseInput, kind: Kind, issued_on: dt.date) -> None:
-    """Refuse, naming the field, a house that does not meet the standard for `kind`."""
+    """Refuse, naming the field, a house that does not meet the standard for `kind`. The
+    standard is the same for every kind: an existing home's 5 years also meet the
+    fixed-floor rule (DOMAIN.md, "Eligibility")."""
     if house.completion_date > issued_on:
         raise InvalidInput(
             "house.completion_date",
@@ -120,4 +122,4 @@ def check(house: HouseInput, kind: Kind, issued_on: dt.date) -> None:
     if house.construction is Construction.NEW:
         check_new_build(house)
     else:
-        check_existing(house, kind, issued_on)
+        check_existing(house, issued_on)

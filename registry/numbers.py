@@ -125,7 +125,13 @@ def certificate_number(
     construction: Construction, kind: Kind, builder_code: str, year: int, serial: int
 ) -> str:
     """Compose a compatible-housing number from its parts."""
-    return f"{SERIES[construction]}{kind.code}{builder_code}{year:04d}{serial:06d}"
+    return f"{series_prefix(construction, kind, builder_code, year)}{serial:06d}"
+
+
+def series_prefix(construction: Construction, kind: Kind, builder_code: str, year: int) -> str:
+    """The first 14 characters of a number: series, kind, builder and year, whose serials
+    count from 000001 each (docs/numbers.md)."""
+    return f"{SERIES[construction]}{kind.code}{builder_code}{year:04d}"
 
 
 def kind_of(number: str) -> Kind:
@@ -141,10 +147,11 @@ def _next(connection: Connection, name: str, first: int) -> int:
     by BEGIN IMMEDIATE. Callers take counters in a fixed order (management, certificate,
     issue, lease) so two transactions never wait on each other crosswise.
     """
-    dialect = connection.dialect.name
-    conflict = "ON CONFLICT (name) DO NOTHING" if dialect in ("sqlite", "postgresql") else ""
+    # ON CONFLICT is understood alike by the two databases the registry runs on.
     connection.execute(
-        text(f"INSERT INTO counter (name, value) VALUES (:name, :value) {conflict}"),
+        text(
+            "INSERT INTO counter (name, value) VALUES (:name, :value) ON CONFLICT (name) DO NOTHING"
+        ),
         {"name": name, "value": first - 1},
     )
     value = connection.execute(
@@ -163,7 +170,7 @@ def next_certificate_number(
     session: Session, construction: Construction, kind: Kind, builder_code: str, year: int
 ) -> str:
     """Allocate the next compatible-housing number for this series, kind, builder and year."""
-    prefix = certificate_number(construction, kind, builder_code, year, 0)[:14]
+    prefix = series_prefix(construction, kind, builder_code, year)
     serial = _next(session.connection(), f"certificate:{prefix}", 1)
     if serial > 999_999:
         raise InvalidInput("number", f"the serials of {prefix} are used up")

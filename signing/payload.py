@@ -197,10 +197,8 @@ class Verdict:
 
 def extract(text: str) -> str:
     """The payload from a scanned URL (…/v/PAYLOAD) or from the payload itself."""
-    text = text.strip()
-    if "/v/" in text:
-        text = text.rsplit("/v/", 1)[1]
-    return text.split("?", 1)[0].split("#", 1)[0].strip().upper()
+    text = text.strip().rpartition("/v/")[2]
+    return text.partition("?")[0].partition("#")[0].strip().upper()
 
 
 def verify(text: str, keyring: Keyring, today: dt.date) -> Verdict:

@@ -176,23 +176,18 @@ def check(pdf: bytes, root_pem: bytes) -> SignatureCheck:
     context = ValidationContext(trust_roots=[root])
     status = validate_pdf_signature(signature, context)
     whole = signature.coverage is not None and signature.coverage.name == "ENTIRE_FILE"
-    valid = bool(status.intact and status.valid)
-    path = status.validation_path if status.trusted else None
-    chain = [c.dump() for c in path.iter_certs(include_root=True)] if path is not None else None
-    problem = container_problem(pdf, signature, chain) if valid and whole else ""
-    reason = (
-        problem
-        if valid and whole
-        else (
-            "the document changed after it was signed"
-            if not status.intact
-            else "the signature does not cover the whole file"
-            if not whole
-            else "the signature is not valid"
-        )
-    )
+    if not status.intact:
+        reason = "the document changed after it was signed"
+    elif not whole:
+        reason = "the signature does not cover the whole file"
+    elif not status.valid:
+        reason = "the signature is not valid"
+    else:
+        path = status.validation_path if status.trusted else None
+        chain = [c.dump() for c in path.iter_certs(include_root=True)] if path is not None else None
+        reason = container_problem(pdf, signature, chain)
     return SignatureCheck(
-        valid and whole and not problem,
+        not reason,
         bool(status.trusted),
         whole,
         status.signing_cert.subject.human_friendly,
@@ -268,8 +263,9 @@ def _der_size(raw: bytes) -> int | None:
         size = 2 + raw[1]
     else:
         count = raw[1] & 0x7F
-        if not 0 < count <= 4 or len(raw) < 2 + count:
+        if not 0 < count <= 4:  # 0x80 is BER's indefinite length, which DER forbids
             return None
+        # Were the length's bytes cut short, the size would still exceed len(raw).
         size = 2 + count + int.from_bytes(raw[2 : 2 + count], "big")
     return size if size <= len(raw) else None
 

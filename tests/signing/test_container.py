@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 from asn1crypto import cms, core
@@ -320,6 +321,8 @@ def test_contents_that_are_not_upper_case_hex(genuine, problem):
         (b"\x30\x82\x01\x00" + bytes(300), 260),
         (b"\x30\x83\x00\x00\x05" + bytes(5), 10),
         (b"\x30\x84\x00\x00\x00\x01" + b"x", 7),
+        (b"\x30\x81\x00", 3),  # long form, nothing after the length: as short as it gets
+        (b"\x30\x82\x00\x00", 4),
     ],
 )
 def test_der_size_of_a_sequence(raw, size):
@@ -335,6 +338,8 @@ def test_der_size_of_a_sequence(raw, size):
         b"\x04\x00",
         b"\x30\x03ab",  # one byte short
         b"\x30\x80" + bytes(10),  # indefinite length (BER, not DER)
+        b"\x30\x80" + bytes(200),  # so also where 0x80 bytes would follow
+        b"\x30\x84\x00",  # its four length bytes cut short, though they read as 0
         b"\x30\x85\x00\x00\x00\x00\x01x",  # five length bytes
         b"\x30\x82\x01",  # its length cut short
         b"\x30\x81\x80" + bytes(127),  # one byte short, long form
@@ -350,3 +355,27 @@ def test_a_certificate_reads_from_pem_and_from_der(registry):
     assert isinstance(from_pem, asn1_x509.Certificate)
     assert S.load_cert_from_pemder_bytes(from_pem.dump()).dump() == from_pem.dump()
     assert "kaseru development root" in from_pem.subject.human_friendly
+
+
+# ---- container_problem's byte range: the gap must lie inside the file, after its first byte -
+
+
+@pytest.mark.parametrize(
+    ("pdf", "gap", "reason"),
+    [
+        (b"a<00>", (1, 5), "the signature container's padding is not all zeros"),  # at the end
+        (b"a<00>b", (1, 5), "the signature container's padding is not all zeros"),
+        (b"<00>b", (0, 4), "the signature's byte range is malformed"),  # before the file
+        (b"a<00>", (3, 3), "the signature's byte range is malformed"),  # empty
+        (b"a<00>", (4, 3), "the signature's byte range is malformed"),  # backwards
+        (b"a<00>", (1, 6), "the signature's byte range is malformed"),  # past the end
+    ],
+)
+def test_the_byte_range_gap_is_checked_before_it_is_read(pdf, gap, reason):
+    """pyHanko refuses such ranges first, so check never sees them; container_problem is
+    public, and refuses them itself rather than read outside the file."""
+    start, end = gap
+    signature = SimpleNamespace(byte_range=[0, start, end, len(pdf) - end])
+    assert S.container_problem(pdf, signature, None) == (
+        f"the document changed after it was signed ({reason})"
+    )

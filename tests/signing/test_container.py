@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 from asn1crypto import cms, core
 from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.misc import PdfStrictReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
@@ -116,6 +117,21 @@ def test_a_document_changed_where_the_signature_covers(registry, genuine, signer
     changed = bytearray(genuine)
     changed[100] ^= 0x01
     assert S.check(bytes(changed), registry.root) == S.SignatureCheck(
+        False, False, True, signer, "the document changed after it was signed"
+    )
+
+
+def test_a_moved_startxref_is_read_leniently_and_found_changed(registry, genuine, signer):
+    """A strict reader refuses the file outright (PdfStrictReadError), and the bank would
+    read "not a readable signed PDF"; read leniently, it is found for what it is: a signed
+    document changed where the signature covers (the startxref line is covered)."""
+    at = genuine.rindex(b"startxref")
+    end = genuine.index(b"%%EOF", at)
+    offset = int(genuine[at + len(b"startxref") : end])
+    moved = genuine[:at] + b"startxref\n%d\n" % (offset + 3) + genuine[end:]
+    with pytest.raises(PdfStrictReadError):
+        _ = PdfFileReader(io.BytesIO(moved), strict=True).embedded_signatures
+    assert S.check(moved, registry.root) == S.SignatureCheck(
         False, False, True, signer, "the document changed after it was signed"
     )
 

@@ -159,7 +159,12 @@ def test_two_processes_at_once_send_each_reminder_once(db, settings, maker, mail
         assert run.returncode == 0, err
         outputs += [json.loads(line) for line in out.splitlines()]
     states = Counter(r["state"] for r in outputs)
-    assert states["sent"] == 12 and states["sent"] + states["taken"] == len(outputs)
+    assert states["sent"] == 12 and set(states) <= {"sent", "taken", "unconfirmed"}, states
+    # A run that scans while the other holds a claim it has not yet marked sent cannot tell
+    # it from a crashed run's, and says "unconfirmed" (found in 1 of 5 runs): each such
+    # reminder is one the other run sent.
+    sent = {r["number"] for r in outputs if r["state"] == "sent"}
+    assert {r["number"] for r in outputs if r["state"] != "sent"} <= sent
     received = _received(mailbox)
     assert set(received.values()) == {1}
     assert len(received) == sum(1 for a in owners.values() if a)

@@ -1,7 +1,7 @@
 """Area assessments (エリア査定): which fixed floor a postal code allows, imported from the
 Institute's file, and manual assessments where the area cannot be assessed in advance.
 
-DOMAIN.md: the Institute pre-assessed about 120,000 postal codes into floor categories
+docs/domain.md: the Institute pre-assessed about 120,000 postal codes into floor categories
 ¥70,000, ¥50,000, ¥30,000, "not assessable", or "mixed". A fixed-floor certificate's floor
 must not exceed its postal code's category; a "mixed" or "not assessable" area needs a
 manual assessment.

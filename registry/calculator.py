@@ -3,7 +3,7 @@ or a marketing guarantee comes from here, exact to the yen.
 
 Money is integer yen; intermediate values are `Decimal` with 28+ significant digits; rates
 are `Decimal` percentages. Rounding is half up to the yen (四捨五入) unless a function says
-otherwise. Rules: DOMAIN.md, "The lease programme's money rules" and "Fixed-floor
+otherwise. Rules: docs/domain.md, "The lease programme's money rules" and "Fixed-floor
 assessment and risk".
 """
 
@@ -110,7 +110,7 @@ def institute_payment(
     decided_rent: int, fixed_floor: int | None = None, long_lease: bool = False
 ) -> int:
     """The Institute's monthly payment to the owner: the decided rent less the deductions,
-    and never below the certificate's fixed floor. DOMAIN.md: the amount is the larger of
+    and never below the certificate's fixed floor. docs/domain.md: the amount is the larger of
     the floor and the actual sublease rent less the vacancy reserve and management fee."""
     _amount("decided_rent", decided_rent, allow_zero=True)
     paid = owner_rent(decided_rent, long_lease).owner_rent
@@ -204,7 +204,7 @@ def loan_capacity(fixed_floor: int, years: int, rate: Decimal) -> int:
 
 
 class City(StrEnum):
-    """City classes of the rent statistics (DOMAIN.md)."""
+    """City classes of the rent statistics (docs/domain.md)."""
 
     NATIONWIDE = "nationwide"
     OVER50K = "over50k"
@@ -260,7 +260,7 @@ def year_end_closing(year: int) -> frozenset[dt.date]:
 
 
 def payment_day(year: int, month: int, bank_closing: bool = False) -> dt.date:
-    """The day a month's payment is due: its 10th business day (DOMAIN.md: weekends and
+    """The day a month's payment is due: its 10th business day (docs/domain.md: weekends and
     national holidays excluded). With `bank_closing` the banks' 31 Dec - 3 Jan closing is
     excluded too (setting KASERU_BANK_CLOSING)."""
     if not 1900 <= year <= 2200 or not 1 <= month <= 12:

@@ -2,7 +2,7 @@
 guarantee prints, and the public page the flyer's QR code opens, both from here; and which
 development a house joins when it is issued.
 
-DOMAIN.md, document 3: every claim on the flyer must come from certificates in the
+docs/domain.md, document 3: every claim on the flyer must come from certificates in the
 registry. The public page shows the same figures as they stand today, so a buyer holding
 an old flyer sees whether they still hold, and nothing personal.
 

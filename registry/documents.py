@@ -1,5 +1,5 @@
 """The registry's documents: the data each one prints, gathered from the database and the
-calculator, rendered by `templates/` and signed by `signing/` (DOMAIN.md, "Documents the
+calculator, rendered by `templates/` and signed by `signing/` (docs/domain.md, "Documents the
 registry produces").
 
 A certificate issue's PDF is made once, kept under $KASERU_HOME/documents and its SHA-256
@@ -262,7 +262,7 @@ def notice_data(
 
     The first payment covers the month rent starts (prorated by days from the start) and the
     next full month, paid by the 10th business day of that next month (our reading of
-    DOMAIN.md: "a prorated first month plus the next full month, with the total").
+    docs/domain.md: "a prorated first month plus the next full month, with the total").
     """
     if application.status != "approved" or application.effective_date is None:
         raise Conflict(f"lease application {application.case_number} is not approved")
@@ -366,7 +366,7 @@ def guarantee_data(
     """What the marketing guarantee prints. Every claim comes from the development's
     active fixed-floor certificates: the floor (the lowest among them, so the claim holds for
     every lot), the period (the shortest validity, counted from handover), the number of
-    lots. The chart's market rent is the builder's figure, or by DOMAIN.md's rule of thumb
+    lots. The chart's market rent is the builder's figure, or by docs/domain.md's rule of thumb
     (a floor is about 40% of market rent) the floor ÷ 0.4, and says which. The development
     is one builder's (registry/developments.py), and so is every lot counted."""
     on = on or maker.settings.current_date()
@@ -503,7 +503,7 @@ def reminder_data(
     label: str,
     on: dt.date,
 ) -> dict[str, Any]:
-    """What an inspection reminder letter prints (DOMAIN.md: an inspection is coming due or
+    """What an inspection reminder letter prints (docs/domain.md: an inspection is coming due or
     is overdue, and what is at stake)."""
     if stage not in STAGES:
         raise InvalidInput("stage", f"is one of {', '.join(STAGES)}; got {stage!r}")

@@ -1,4 +1,4 @@
-"""Eligibility for a certificate (DOMAIN.md, "Eligibility")."""
+"""Eligibility for a certificate (docs/domain.md, "Eligibility")."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def check_existing(house: HouseInput, issued_on: dt.date) -> None:
 def check(house: HouseInput, kind: Kind, issued_on: dt.date) -> None:
     """Refuse, naming the field, a house that does not meet the standard for `kind`. The
     standard is the same for every kind: an existing home's 5 years also meet the
-    fixed-floor rule (DOMAIN.md, "Eligibility")."""
+    fixed-floor rule (docs/domain.md, "Eligibility")."""
     if house.completion_date > issued_on:
         raise InvalidInput(
             "house.completion_date",

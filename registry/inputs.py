@@ -56,7 +56,7 @@ class CertificateInput:
     valid_from: dt.date | None = None
     """Default: the completion (handover) date for new builds, the issue date otherwise."""
     plan: tuple[dt.date, ...] | None = None
-    """A custom maintenance plan; default: DOMAIN.md's ages (see registry/maintenance.py)."""
+    """A custom maintenance plan; default: docs/domain.md's ages (see registry/maintenance.py)."""
     manual_assessment: str | None = None
     """Reference of a manual assessment (個別査定) that sets the floor's limit instead of the
     postal code's area category (needed where the area is "none" or "mixed")."""
@@ -111,7 +111,7 @@ class LeaseInput:
 
     certificate_number: str
     hlp_code: str
-    """The HLP who counselled the owner at the application (DOMAIN.md, condition 4)."""
+    """The HLP who counselled the owner at the application (docs/domain.md, condition 4)."""
     contract_form: ContractForm
     planned_move_out: dt.date
     lease_years: int | None = None

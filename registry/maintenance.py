@@ -1,6 +1,6 @@
 """Maintenance plans (維持管理計画) and a certificate's standing.
 
-DOMAIN.md, condition 2: periodic inspections as the certificate's maintenance plan says;
+docs/domain.md, condition 2: periodic inspections as the certificate's maintenance plan says;
 where it says nothing specific, at building age 10 years and every 5 years after that
 (existing homes: every 5 years).
 """

@@ -11,7 +11,7 @@ from registry import fields
 from registry.errors import InvalidInput
 
 REGIONS = ("東北・北海道", "関東圏", "首都圏", "中部・東海・北陸", "近畿", "中四国", "九州・沖縄")
-"""The seven regions the Institute reports statistics by (DOMAIN.md)."""
+"""The seven regions the Institute reports statistics by (docs/domain.md)."""
 
 _REGION_PREFECTURES = {
     "東北・北海道": "北海道 青森県 岩手県 宮城県 秋田県 山形県 福島県",

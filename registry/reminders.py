@@ -1,6 +1,6 @@
 """Inspection reminders (点検のお知らせ): which are owed on a day, and sending each once.
 
-DOMAIN.md, condition 2 and document 4: owners are told when an inspection of their house's
+docs/domain.md, condition 2 and document 4: owners are told when an inspection of their house's
 maintenance plan is coming due, is due, or is overdue, by letter and by e-mail where an
 address is known.
 

@@ -106,7 +106,7 @@ def _stages(raw: str | None) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable. Defaults follow DOMAIN.md; each is an env var."""
+    """Everything configurable. Defaults follow docs/domain.md; each is an env var."""
 
     home: Path = Path("var")
     """KASERU_HOME: folder for the embedded database and generated files."""
@@ -122,10 +122,10 @@ class Settings:
     grace_days: int = 90
     """KASERU_GRACE_DAYS: after the due date plus this grace, the standing is overdue."""
     endorsement_months: int = 6
-    """KASERU_ENDORSEMENT_MONTHS: DOMAIN.md: the seller sends the endorsed certificate
+    """KASERU_ENDORSEMENT_MONTHS: docs/domain.md: the seller sends the endorsed certificate
     to the Institute within six months of the sale."""
     lease_notice_months: int = 6
-    """KASERU_LEASE_NOTICE_MONTHS: DOMAIN.md: apply at least 6 months before move-out."""
+    """KASERU_LEASE_NOTICE_MONTHS: docs/domain.md: apply at least 6 months before move-out."""
     option_validity_new: int = 50
     """KASERU_OPTION_VALIDITY_NEW: validity in years of an option certificate, new build."""
     option_validity_existing: int = 25
@@ -134,7 +134,7 @@ class Settings:
     """KASERU_OPTION_HAS_FLOOR: whether an option certificate states a fixed floor."""
     bank_closing: bool = False
     """KASERU_BANK_CLOSING: count the banks' 31 Dec - 3 Jan closing as non-business days
-    for payment days (DOMAIN.md names only weekends and national holidays)."""
+    for payment days (docs/domain.md names only weekends and national holidays)."""
     public_url: str = DEVELOPMENT_PUBLIC_URL
     """KASERU_PUBLIC_URL: base of the links in QR codes (`{public_url}/v/...`). Unset, it is
     http://127.0.0.1:8000 in development mode and empty (refused) in production."""

@@ -10,7 +10,7 @@ from registry.settings import Settings
 
 
 def validity_years(kind: Kind, construction: Construction, settings: Settings) -> int:
-    """Years of validity. DOMAIN.md: 50 years from the start for new builds; existing homes
+    """Years of validity. docs/domain.md: 50 years from the start for new builds; existing homes
     25 years (standard) or 35 years (fixed-floor). The option kind's terms are settings."""
     if kind is Kind.OPTION:
         if construction is Construction.NEW:

@@ -1,5 +1,5 @@
 """Online verification: what the registry says about a scanned, typed or uploaded
-certificate, for buyers and lenders (DOMAIN.md: "buyers and lenders verify a certificate
+certificate, for buyers and lenders (docs/domain.md: "buyers and lenders verify a certificate
 before they buy a house or lend against it").
 
 Statuses: valid; superseded (reissued to a later owner, with the date and nothing personal

@@ -2,7 +2,7 @@
 
 The signer is built once (key and certificates parsed once) and reused for every
 document; the signature container's size is fixed instead of estimated, which would cost
-a whole dry-run signature per document (PERFORMANCE-NOTES.md).
+a whole dry-run signature per document (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class _TemplateSigner(signers.SimpleSigner):
     """pyHanko's SimpleSigner, with the CMS container of every signature after the first
     made from the first one's bytes.
 
-    PERFORMANCE-NOTES.md: assembling the CMS structure is two thirds of pyHanko's signing
+    docs/performance.md: assembling the CMS structure is two thirds of pyHanko's signing
     time, while for our PAdES signatures only two things in it change from document to
     document: the 32-byte message digest inside the signed attributes, and the ECDSA
     signature over those attributes (signing time goes in the PDF's /M, not the CMS). So

@@ -58,7 +58,7 @@ def snapshot(row: Any, *names: str) -> dict[str, Any]:
 
 
 def _floor(kind: Kind, floor: int | None, settings: Settings) -> int | None:
-    """DOMAIN.md: a fixed-floor certificate states a monthly minimum rent; a standard one
+    """docs/domain.md: a fixed-floor certificate states a monthly minimum rent; a standard one
     states none; the option kind follows settings."""
     has_floor = kind is Kind.FIXED_FLOOR or (kind is Kind.OPTION and settings.option_has_floor)
     if has_floor:

@@ -1,6 +1,6 @@
 """Endorsements: passing a certificate to the buyer of the house (地位の承継).
 
-DOMAIN.md: the seller endorses the certificate to the buyer and sends it to the Institute
+docs/domain.md: the seller endorses the certificate to the buyer and sends it to the Institute
 within six months of the sale; the Institute approves and reissues it in the new owner's
 name. Until approval the buyer does not get the certificate's treatment.
 """

@@ -27,7 +27,7 @@ def record_inspection(
 ) -> Inspection:
     """Record an inspection's result. It satisfies every open due date of the plan whose
     window has opened (registry/maintenance.py), which restores the standing, and enters
-    the house history. DOMAIN.md, condition 2."""
+    the house history. docs/domain.md, condition 2."""
     actor.require(Role.BUILDER, Role.STAFF)
     certificate = find_certificate(session, actor, data.certificate_number, lock=True)
     today = settings.current_date()
@@ -102,7 +102,7 @@ def complete_repairs(
     completed_on: dt.date,
     description: str,
 ) -> Inspection:
-    """Record that the repairs an inspection required are finished (DOMAIN.md, condition 3:
+    """Record that the repairs an inspection required are finished (docs/domain.md, condition 3:
     they must be before a lease can take effect). Applies to the oldest inspection whose
     repairs are outstanding."""
     actor.require(Role.BUILDER, Role.STAFF)

@@ -1,6 +1,6 @@
 """Lease applications to the My-Home lease programme (マイホーム借上げ制度) and approvals.
 
-DOMAIN.md: apply at least 6 months before the planned move-out; the owner is counselled by
+docs/domain.md: apply at least 6 months before the planned move-out; the owner is counselled by
 an HLP at the application; the lease takes effect when the application was received,
 required repairs are done and the house is handed over; the term is at least 10 and at most
 (50 − building age) years.

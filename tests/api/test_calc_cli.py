@@ -17,7 +17,7 @@ from api.cli import main
 
 @pytest.fixture(autouse=True)
 def _no_bank_closing(monkeypatch):
-    """The default settings: DOMAIN.md's business days, no bank closing."""
+    """The default settings: docs/domain.md's business days, no bank closing."""
     monkeypatch.delenv("KASERU_BANK_CLOSING", raising=False)
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of registry/calculator.py: the money rules of DOMAIN.md ("The lease programme's
+"""Unit tests of registry/calculator.py: the money rules of docs/domain.md ("The lease programme's
 money rules" and "Fixed-floor assessment and risk").
 
 Every expected figure below is worked out by hand (the arithmetic is in the comment next to
@@ -513,7 +513,7 @@ def test_loan_capacity_refuses_bad_input(fixed, years, rate, field):
 # scenario_decline and stress
 # ---------------------------------------------------------------------------------------
 
-# DOMAIN.md's table, (mean, sd) in %, typed in from the document (not the module):
+# docs/domain.md's table, (mean, sd) in %, typed in from the document (not the module):
 STATISTICS = {
     City.NATIONWIDE: ("-0.31250", "0.33727"),
     City.OVER50K: ("-0.31176", "0.33519"),
@@ -746,7 +746,7 @@ def test_payment_day_refuses_a_bad_month(year, month):
 
 
 def test_the_module_constants_match_domain():
-    # DOMAIN.md: reserve 10% (3% long lease), fee 5%, 10th business day, 6 months
+    # docs/domain.md: reserve 10% (3% long lease), fee 5%, 10th business day, 6 months
     constants = (
         calculator.RESERVE,
         calculator.RESERVE_LONG_LEASE,

@@ -1,4 +1,4 @@
-"""Unit tests of registry/eligibility.py (DOMAIN.md, "Eligibility")."""
+"""Unit tests of registry/eligibility.py (docs/domain.md, "Eligibility")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Unit tests of registry/maintenance.py: maintenance plans (DOMAIN.md, condition 2) and a
+"""Unit tests of registry/maintenance.py: maintenance plans (docs/domain.md, condition 2) and a
 certificate's standing."""
 
 from __future__ import annotations

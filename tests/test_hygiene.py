@@ -70,3 +70,38 @@ def test_the_checks_find_what_they_look_for(tmp_path):
         "test_bad.py:4 p.communicate",
     ]
     assert unexplained_sleeps(bad) == ["test_bad.py:6"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def scripts_missing_from_smoke(bench: Path, makefile: str) -> list[str]:
+    """The bench scripts (a Python file with a __main__ block, or a shell script) that the
+    Makefile's bench-smoke target does not run with --smoke: a bench nothing runs rots
+    (issue 14: bench/render.py broke unseen when the certificate template grew a field)."""
+    recipe = makefile.split("\nbench-smoke:", 1)[1].split("\n\n", 1)[0]
+    missing = []
+    for script in sorted(bench.iterdir()):
+        runnable = script.suffix == ".sh" or (
+            script.suffix == ".py" and '__name__ == "__main__"' in script.read_text()
+        )
+        if runnable and f"bench/{script.name} --smoke" not in recipe:
+            missing.append(script.name)
+    return missing
+
+
+def test_make_bench_smoke_runs_every_bench():
+    makefile = (ROOT / "Makefile").read_text()
+    assert scripts_missing_from_smoke(ROOT / "bench", makefile) == []
+
+
+def test_a_bench_left_out_of_bench_smoke_is_found(tmp_path):
+    (tmp_path / "kept.py").write_text('if __name__ == "__main__":\n    pass\n')
+    (tmp_path / "forgotten.py").write_text('if __name__ == "__main__":\n    pass\n')
+    (tmp_path / "load.sh").write_text("#!/bin/sh\n")
+    (tmp_path / "library.py").write_text("def served(): ...\n")
+    makefile = (
+        "test:\n\tpytest\n\nbench-smoke: x\n\t$(BIN)/python bench/kept.py --smoke\n\n"
+        "lint:\n\tbench/load.sh --smoke\n"
+    )
+    assert scripts_missing_from_smoke(tmp_path, makefile) == ["forgotten.py", "load.sh"]

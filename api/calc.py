@@ -16,7 +16,7 @@ from registry.errors import InvalidInput
 from registry.settings import Settings
 
 
-class DateType(click.ParamType):
+class DateType(click.ParamType[dt.date, Any]):
     """A calendar date written YYYY-MM-DD."""
 
     name = "date"
@@ -32,7 +32,7 @@ class DateType(click.ParamType):
             self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
 
 
-class PercentType(click.ParamType):
+class PercentType(click.ParamType[Decimal, Any]):
     """A percentage as an exact decimal (1.5 means 1.5%)."""
 
     name = "percent"
@@ -51,7 +51,7 @@ class PercentType(click.ParamType):
         return result
 
 
-class MonthType(click.ParamType):
+class MonthType(click.ParamType[tuple[int, int], Any]):
     """A month written YYYY-MM."""
 
     name = "month"

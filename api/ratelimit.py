@@ -83,7 +83,7 @@ def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
     peer = (scope.get("client") or ("unknown", 0))[0]
     if not trusted or not _within(peer, trusted):
         return str(peer)
-    forwarded = [
+    forwarded: list[str] = [
         value.decode("latin-1")
         for name, value in scope.get("headers", ())
         if name == b"x-forwarded-for"

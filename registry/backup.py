@@ -1150,7 +1150,7 @@ def _pg_copy(
             if header := _COPY_HEADER.fullmatch(line):
                 table = _unquote(header["table"].rsplit(".", 1)[-1])
                 columns = [_unquote(c.strip()) for c in header["columns"].split(",")]
-                if table in loaded or set(columns) != reference.columns.get(table):
+                if table in loaded or frozenset(columns) != reference.columns.get(table):
                     raise DomainError(f"{name}: unexpected rows for table {table}")
                 statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
                     sql.Identifier(schema, table),

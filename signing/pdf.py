@@ -150,7 +150,8 @@ class DocumentSigner:
         """The PDF with an incremental update holding the signature over the whole file."""
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         output = self._pdf_signer.sign_pdf(writer, bytes_reserved=BYTES_RESERVED)
-        return output.getvalue()
+        signed: bytes = output.getvalue()
+        return signed
 
 
 @dataclass(frozen=True)

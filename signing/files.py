@@ -1,5 +1,5 @@
 """Files and folders only their owner may open: private keys, the code secret, the
-registry's database and kept documents (docs/production.md, "Permissions").
+registry's database and kept documents (docs/production.md, "Setting one up").
 
 A file is created with its mode (0600) by `os.open` itself, never written first and
 restricted after: between the two another user could open it, and an open descriptor

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from registry import audit
 from registry.actors import Actor, Role
+from registry.database import atomic
 from registry.errors import InvalidInput, NotFound
 from registry.models import ApiKey, Builder
 from registry.numbers import parse_builder_code
@@ -23,6 +24,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@atomic
 def create_api_key(
     session: Session, actor: Actor, role: Role, builder_code: str | None = None, name: str = ""
 ) -> tuple[str, str]:
@@ -61,10 +63,10 @@ def create_api_key(
         None,
         {"role": role.value, "builder": builder_code},
     )
-    session.commit()
     return key_id, f"{PREFIX}_{key_id}_{secret}"
 
 
+@atomic
 def revoke_api_key(session: Session, actor: Actor, key_id: str) -> None:
     """Revoke a key at once."""
     actor.require(Role.ADMIN)
@@ -75,7 +77,6 @@ def revoke_api_key(session: Session, actor: Actor, key_id: str) -> None:
     session.add(key)
     session.flush()
     audit.record(session, actor.name, "apikey.revoke", "api_key", key_id, None, {"revoked": True})
-    session.commit()
 
 
 def authenticate(session: Session, presented: str) -> Actor | None:

@@ -22,9 +22,10 @@ from sqlmodel import Session, select
 
 from registry import audit, fields, numbers
 from registry.actors import Actor, Role
+from registry.database import atomic
 from registry.errors import Ineligible, InvalidInput, NotFound
 from registry.models import AreaAssessment, ManualAssessment, utcnow
-from registry.postal import prefecture_by_code
+from registry.postal import locate, prefecture_by_code
 
 LIMITS = {"70000": 70_000, "50000": 50_000, "30000": 30_000}
 CATEGORIES = (*LIMITS, "none", "mixed")
@@ -101,6 +102,7 @@ def parse(data: bytes, report: ImportReport) -> list[tuple[str, str]]:
     return good
 
 
+@atomic
 def import_areas(
     session: Session, actor: Actor, data: bytes, skip_bad: bool = False, batch: int = 5000
 ) -> ImportReport:
@@ -147,7 +149,6 @@ def import_areas(
             "categories": report.categories,
         },
     )
-    session.commit()
     return report
 
 
@@ -157,6 +158,7 @@ def category(session: Session, postal_code: str) -> str | None:
     return row.category if row else None
 
 
+@atomic
 def record_manual_assessment(
     session: Session,
     actor: Actor,
@@ -168,8 +170,6 @@ def record_manual_assessment(
 ) -> ManualAssessment:
     """Record a manual assessment (個別査定) of one address; answers with its reference."""
     actor.require(Role.STAFF)
-    from registry.postal import locate
-
     location = locate(postal_code)
     limit = fields.yen("floor_limit", floor_limit)
     assert limit is not None
@@ -193,7 +193,6 @@ def record_manual_assessment(
         None,
         assessment.model_dump(),
     )
-    session.commit()
     return assessment
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -16,6 +17,9 @@ from registry.settings import Settings
 from signing.files import create_private
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
@@ -71,14 +75,19 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session for one service call that writes: committed by the service, rolled
-        back on any error so nothing half-written remains."""
+        """A unit of work: the session of one service call that writes, committed when the
+        block ends without an error and rolled back otherwise, so nothing half-written
+        remains (docs/architecture.md, "One transaction rule"). Services do not commit:
+        each one that writes runs in a `unit` (a SAVEPOINT) of this session. Two commit the
+        unit of work themselves and say why: documents.certificate_pdf, before its file
+        takes its name, and services.request_by_seller, a refusal's count."""
         with Session(self.writer, expire_on_commit=False) as session:
             try:
                 yield session
             except BaseException:
                 session.rollback()
                 raise
+            session.commit()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -90,6 +99,7 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (creating it if needed)."""
+        # Alembic is loaded by the few commands that migrate, not by every process.
         from alembic import command
         from alembic.config import Config
 
@@ -103,3 +113,26 @@ class Database:
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
+
+
+@contextmanager
+def unit(session: Session) -> Iterator[Session]:
+    """One service's writes as one piece of the caller's unit of work: a SAVEPOINT, released
+    when the block ends and rolled back to when it raises. A service that fails half-way
+    so leaves nothing, even when its caller catches the error and its own block goes on
+    to commit (docs/architecture.md, "One transaction rule")."""
+    with session.begin_nested():
+        yield session
+
+
+def atomic(
+    service: Callable[Concatenate[Session, P], T],
+) -> Callable[Concatenate[Session, P], T]:
+    """A service that writes, run in a `unit` of its session (its first argument)."""
+
+    @functools.wraps(service)
+    def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with unit(session):
+            return service(session, *args, **kwargs)
+
+    return run

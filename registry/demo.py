@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from registry import areas, services
+from registry import areas, documents, maintenance, services
 from registry.actors import Actor, Role
 from registry.database import Database
 from registry.inputs import (
@@ -32,6 +32,7 @@ from registry.models import (
     Inspection,
     LeaseApplication,
 )
+from registry.queries import active_issue, open_dues
 from registry.settings import Settings
 
 BUILDER_CODE = "000001"
@@ -347,9 +348,6 @@ def demo_numbers(db: Database) -> list[str]:
 def write_documents(db: Database, settings: Settings, out: Path) -> list[Path]:
     """Every kind of document for the demo: each certificate, the lease's approval notice,
     the development's marketing guarantee and a reminder for each due or overdue house."""
-    from registry import documents, maintenance
-    from registry.services.certificates import open_dues
-
     maker = documents.DocumentMaker(settings)
     written = []
     for number in demo_numbers(db):
@@ -383,9 +381,6 @@ def write_documents(db: Database, settings: Settings, out: Path) -> list[Path]:
 
 def verification_url(db: Database, settings: Settings) -> str:
     """The link in the QR code of the first lot's certificate, to open in a browser."""
-    from registry import documents
-    from registry.services.certificates import active_issue
-
     maker = documents.DocumentMaker(settings)
     with db.reading() as session:
         certificate = services.find_certificate(session, STAFF, demo_numbers(db)[0])

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from registry import audit, fields, maintenance, numbers, validity
 from registry.actors import Actor, Role
+from registry.database import atomic
 from registry.errors import InvalidInput, NameTaken, NotAllowed, NotFound
 from registry.kinds import Kind
 from registry.models import Builder, Certificate, Development, House, PlanEntry, utcnow
@@ -143,10 +144,12 @@ def for_lot(session: Session, builder: Builder, name: str | None, field: str) ->
     return own
 
 
+@atomic
 def create(session: Session, actor: Actor, builder: Builder, name: str) -> Development:
     """Start `builder`'s development called `name`, also when other builders use the
     name (theirs stay theirs: separate lots, pages and flyers). NameTaken (409, naming
-    `name`) when the builder has one of that name already. The caller commits."""
+    `name`) when the builder has one of that name already, nothing written. The caller's
+    block commits (docs/architecture.md, "One transaction rule")."""
     actor.require(Role.BUILDER, Role.STAFF)
     if not actor.may_act_for(builder.code):
         raise NotAllowed(f"{actor.name} may not start developments for builder {builder.code}")

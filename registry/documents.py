@@ -19,7 +19,10 @@ from sqlmodel import Session, col, select
 
 from registry import audit, calculator, developments, fields
 from registry.actors import Actor, Role
+from registry.database import unit
 from registry.errors import Conflict, DomainError, InvalidInput, NotFound
+from registry.keys import keyring_path as keyring_path  # documents.keyring_path, as before
+from registry.keys import pki_files as pki_files  # documents.pki_files, as before
 from registry.kinds import ContractForm
 from registry.models import (
     Builder,
@@ -30,9 +33,11 @@ from registry.models import (
     Inspection,
     Issue,
     LeaseApplication,
+    PlanEntry,
 )
 from registry.periods import add_months
 from registry.production import require as require_production
+from registry.queries import active_issue, find_certificate
 from registry.settings import Settings
 from registry.verification import verification_code
 from signing.files import write_private
@@ -40,29 +45,12 @@ from signing.keyring import Keyring, KeyringError
 from signing.payload import Claims, owner_hash, qr_content
 from signing.payload import sign as sign_payload
 from signing.pdf import DocumentSigner
-from signing.pki import PkiFiles
 from templates import format as fmt
 from templates import qr
 from templates.chart import rent_chart
 from templates.render import Renderer
 
 KINDS = ("certificate", "notice", "guarantee", "reminder")
-
-
-def pki_files(settings: Settings) -> PkiFiles:
-    """The signing key and certificates named in settings (default: $KASERU_HOME/keys)."""
-    default = PkiFiles.in_folder(settings.keys_dir)
-    return PkiFiles(
-        settings.signing_key or default.key,
-        settings.signing_cert or default.certificate,
-        settings.root_cert or default.root,
-    )
-
-
-def keyring_path(settings: Settings) -> Path:
-    """The QR keys' public set (KASERU_KEYRING, default $KASERU_HOME/keys/keyring.json); the
-    private keys lie beside it."""
-    return settings.keyring or Keyring.path(settings.keys_dir)
 
 
 class MissingKeys(DomainError):
@@ -207,9 +195,10 @@ def certificate_pdf(
     issue_number: str | None = None,
 ) -> tuple[bytes, Issue]:
     """The signed certificate of an issue (default: the active one). Made and recorded the
-    first time; afterwards the kept file, whose SHA-256 the issue records."""
-    from registry.services.certificates import active_issue, find_certificate
+    first time; afterwards the kept file, whose SHA-256 the issue records.
 
+    Unlike other services it commits the caller's unit of work itself, once the hash is
+    recorded and before the file takes its name (see below)."""
     certificate = find_certificate(session, actor, number, lock=True)
     if issue_number is None:
         issue = active_issue(session, certificate)
@@ -233,17 +222,24 @@ def certificate_pdf(
         created_on(issue.issued_on),
     )
     digest = hashlib.sha256(pdf).hexdigest()
-    before = {"pdf_sha256": issue.pdf_sha256}
-    issue.pdf_sha256 = digest
-    session.add(issue)
-    session.flush()
-    audit.record(
-        session, actor.name, "issue.document", "issue", issue.number, before, {"pdf_sha256": digest}
-    )
-    temporary = write_private(path.with_suffix(".tmp"), pdf)  # 0600: it names the owner
+    with unit(session):  # a failure before the commit leaves no hash and no event
+        before = {"pdf_sha256": issue.pdf_sha256}
+        issue.pdf_sha256 = digest
+        session.add(issue)
+        session.flush()
+        audit.record(
+            session,
+            actor.name,
+            "issue.document",
+            "issue",
+            issue.number,
+            before,
+            {"pdf_sha256": digest},
+        )
+        temporary = write_private(path.with_suffix(".tmp"), pdf)  # 0600: it names the owner
+    # Committed here, not when the caller's block ends: the file takes its name only once
+    # the hash is committed, so a crash leaves no file that the database does not vouch for.
     session.commit()
-    # The file takes its name only once the hash is committed, so a crash leaves no file
-    # that the database does not vouch for.
     temporary.replace(path)
     return pdf, issue
 
@@ -507,8 +503,6 @@ def reminder_data(
     is overdue, and what is at stake)."""
     if stage not in STAGES:
         raise InvalidInput("stage", f"is one of {', '.join(STAGES)}; got {stage!r}")
-    from registry.services.certificates import active_issue
-
     issue = active_issue(session, certificate)
     house = session.get(House, certificate.house_id)
     assert house is not None
@@ -549,9 +543,6 @@ def reminder_pdf(
     on: dt.date | None = None,
 ) -> bytes:
     """A signed reminder letter for the certificate's next open inspection date."""
-    from registry.models import PlanEntry
-    from registry.services.certificates import find_certificate
-
     certificate = find_certificate(session, actor, number)
     on = on or maker.settings.current_date()
     entry = session.exec(

@@ -39,7 +39,8 @@ def replay(session: Session, principal: str, key: str, digest: str) -> tuple[int
 def remember(
     session: Session, principal: str, key: str, digest: str, status: int, body: Any
 ) -> None:
-    """Keep the answer, in the caller's transaction."""
+    """Keep the answer, in the caller's unit of work: committed with what the request
+    created, when the caller's block ends."""
     session.add(
         IdempotencyRecord(
             key=key,

@@ -20,7 +20,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from registry.errors import DomainError
+from registry.keys import keyring_path, pki_files
 from registry.settings import CODE_SECRET_FILE, DEVELOPMENT_CODE_SECRET, Settings
+from signing.keyring import Keyring, KeyringError
+from signing.pki import is_development
 
 MIN_SECRET_BYTES = 32
 """A code secret is at least this many random bytes, given as hex or base64."""
@@ -93,12 +96,8 @@ def _open_to_others(path: Path) -> str | None:
 
 
 def _key_problems(settings: Settings) -> list[str]:
-    from registry import documents  # documents asks this module before it signs
-    from signing.keyring import Keyring, KeyringError
-    from signing.pki import is_development
-
     found = []
-    files = documents.pki_files(settings)
+    files = pki_files(settings)
     if not files.exist():
         found.append(f"no document-signing key and certificates at {files.key.parent}")
     elif is_development(files):
@@ -108,7 +107,7 @@ def _key_problems(settings: Settings) -> list[str]:
         )
     elif problem := _open_to_others(files.key):
         found.append(problem)
-    ring_path = documents.keyring_path(settings)
+    ring_path = keyring_path(settings)
     try:
         ring = Keyring.load(ring_path)
     except KeyringError as error:

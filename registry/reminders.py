@@ -46,7 +46,7 @@ from registry.actors import Actor, Role
 from registry.database import Database
 from registry.mail import Mailer, Pending, Refused
 from registry.models import Builder, Certificate, House, Issue, PlanEntry, Reminder, utcnow
-from registry.services.certificates import Page, check_page, paged
+from registry.paging import Page, check_page, paged
 from registry.settings import Settings
 from signing.files import private_folder, write_new_private
 
@@ -350,6 +350,9 @@ class Run:
 
     def _claim(self, reminder: Owed, refused: str | None) -> bool:
         try:
+            # The block's end commits the claim, or finds it taken (IntegrityError), before
+            # this returns: only a committed claim lets the letter take its name and the
+            # e-mail its final "." (the order the module's docstring gives).
             with self.database.transaction() as session:
                 session.add(
                     Reminder(
@@ -364,7 +367,6 @@ class Run:
                         run=self.id,
                     )
                 )
-                session.commit()
         except IntegrityError:
             return False
         return True
@@ -382,7 +384,6 @@ class Run:
             row.email_result = result
             row.sent_at = utcnow()
             session.add(row)
-            session.commit()
 
 
 def sent(session: Session, actor: Actor, limit: int = 100, offset: int = 0) -> Page:

@@ -335,7 +335,6 @@ def guarded_by_code(
     if answer is None and counting(settings):
         with database.transaction() as session:
             count_failure(session, guard, today)
-            session.commit()
     return answer
 
 
@@ -458,7 +457,6 @@ def name_check(
         key = budget_key(settings, "name", plain["issue_number"])
         with database.transaction() as session:
             used = count_one(session, key, settings.current_date())
-            session.commit()
         if used > budget:
             return plain, True
     with database.reading() as session:
@@ -485,7 +483,6 @@ def purge_stale(database: Database, today: dt.date) -> None:
             .with_for_update(skip_locked=True)
         )
         session.execute(delete(CodeGuard).where(col(CodeGuard.key).in_(stale.scalar_subquery())))
-        session.commit()
 
 
 def by_code(

@@ -1,13 +1,17 @@
-"""Services: one transaction per call; each either completes or leaves nothing behind.
+"""Services: each call either completes or leaves nothing behind.
 
 A service takes a session from `Database.transaction()`, an actor and a typed input,
-checks the rules, writes the rows and their audit events and commits once.
+checks the rules and writes the rows and their audit events. It does not commit: a service
+that writes runs in a SAVEPOINT (`registry.database.atomic`), undone when it raises, and
+the block of `Database.transaction()` commits when it ends without an error
+(docs/architecture.md, "One transaction rule"). Shared reads live in `registry.queries`,
+pages in `registry.paging`.
 """
 
+from registry.paging import Page
+from registry.queries import find_certificate
 from registry.services.certificates import (
-    Page,
     certificate_view,
-    find_certificate,
     house_history,
     issue_certificate,
     issue_development,

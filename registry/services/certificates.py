@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, Select, func
@@ -24,7 +22,8 @@ from registry import (
     validity,
 )
 from registry.actors import Actor, Role
-from registry.errors import Conflict, DomainError, InvalidInput, NameTaken, NotAllowed, NotFound
+from registry.database import atomic
+from registry.errors import Conflict, DomainError, InvalidInput, NameTaken, NotAllowed
 from registry.inputs import CertificateInput, HouseInput
 from registry.kinds import (
     CertificateStatus,
@@ -46,15 +45,13 @@ from registry.models import (
     Issue,
     PlanEntry,
 )
+from registry.paging import Page, paged
 from registry.production import require as require_production
+from registry.queries import active_issue as active_issue  # importable here, as it was
+from registry.queries import find_certificate as find_certificate  # importable here, as it was
+from registry.queries import open_dues, snapshot
 from registry.services.parties import builder_by_code, hlp_by_code
 from registry.settings import Settings
-
-
-def snapshot(row: Any, *names: str) -> dict[str, Any]:
-    """The audit view of a row: the named columns (all when none are named)."""
-    data = row.model_dump()
-    return {k: data[k] for k in names} if names else data
 
 
 def _floor(kind: Kind, floor: int | None, settings: Settings) -> int | None:
@@ -100,13 +97,20 @@ def _house(
     )
 
 
+@atomic
 def issue_certificate(
-    session: Session, actor: Actor, settings: Settings, data: CertificateInput, commit: bool = True
+    session: Session, actor: Actor, settings: Settings, data: CertificateInput
 ) -> Certificate:
     """Register the house and issue its certificate: eligibility, numbers, the first issue
     in the owner's name, the maintenance plan, the house history and the audit event. The
     house joins its builder's development of the name given (registry/developments.py,
     for_lot: NameTaken when only another builder holds the name)."""
+    return _issue(session, actor, settings, data)
+
+
+def _issue(
+    session: Session, actor: Actor, settings: Settings, data: CertificateInput
+) -> Certificate:
     require_production(settings, "issue certificates")  # codes and keys must be secret
     actor.require(Role.BUILDER, Role.STAFF)
     builder_code = numbers.parse_builder_code(data.house.builder_code, "house.builder_code")
@@ -223,17 +227,15 @@ def issue_certificate(
             "plan": [d.due_date.isoformat() for d in plan],
         },
     )
-    if commit:
-        session.commit()
     return certificate
 
 
+@atomic
 def issue_development(
     session: Session,
     actor: Actor,
     settings: Settings,
     items: list[CertificateInput],
-    commit: bool = True,
 ) -> list[Certificate]:
     """Issue certificates for many houses (a development's lots) in one transaction: all of
     them, or, if any is refused, none; the error names the item (certificates[3].floor).
@@ -254,64 +256,14 @@ def issue_development(
     issued = []
     for index, item in enumerate(items):
         try:
-            issued.append(issue_certificate(session, actor, settings, item, commit=False))
+            # The development is the one unit: a lot needs no savepoint of its own.
+            issued.append(_issue(session, actor, settings, item))
             failpoints.reached("development.lot")
         except (InvalidInput, NameTaken) as error:
             raise type(error)(f"certificates[{index}].{error.field}", error.reason) from None
         except DomainError as error:
             raise type(error)(f"certificates[{index}]: {error.message}") from None
-    if commit:
-        session.commit()
     return issued
-
-
-def find_certificate(
-    session: Session, actor: Actor, number: str, lock: bool = False
-) -> Certificate:
-    """The certificate with this compatible-housing number, if the actor may see it.
-
-    A builder asking for another builder's certificate gets the same NotFound as for a
-    number that does not exist, so the answer reveals nothing.
-    """
-    number = numbers.parse_certificate_number(number)
-    query = select(Certificate).where(Certificate.number == number)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    certificate = session.exec(query).first()
-    if certificate is not None and actor.role is not Role.SYSTEM:
-        house = session.get(House, certificate.house_id)
-        builder = session.get(Builder, house.builder_id) if house else None
-        if actor.role is Role.PUBLIC or builder is None or not actor.may_act_for(builder.code):
-            certificate = None
-    if certificate is None:
-        raise NotFound(f"no certificate with number {number}")
-    return certificate
-
-
-def active_issue(session: Session, certificate: Certificate) -> Issue:
-    """The certificate's one active issue (the newest issue when none is active)."""
-    issues = session.exec(
-        select(Issue)
-        .where(Issue.certificate_id == certificate.id)
-        .order_by(col(Issue.owner_sequence).desc())
-    ).all()
-    for issue in issues:
-        if issue.status == IssueStatus.ACTIVE.value:
-            return issue
-    return issues[0]
-
-
-def open_dues(session: Session, certificate_id: int) -> list[dt.date]:
-    """Due dates of the certificate's plan that no inspection has satisfied yet."""
-    return list(
-        session.exec(
-            select(col(PlanEntry.due_date))
-            .where(
-                PlanEntry.certificate_id == certificate_id, col(PlanEntry.inspection_id).is_(None)
-            )
-            .order_by(col(PlanEntry.due_date))
-        ).all()
-    )
 
 
 def house_history(session: Session, certificate: Certificate) -> list[dict[str, Any]]:
@@ -444,42 +396,6 @@ def certificate_view(
     return view
 
 
-MAX_PAGE = 500
-MAX_OFFSET = 2**31 - 1
-"""Beyond any registry's size, and within what every database takes as an OFFSET."""
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a listing: `total` rows match the filters, `items` are those from
-    `offset`, at most `limit` of them."""
-
-    total: int
-    limit: int
-    offset: int
-    items: list[dict[str, Any]]
-
-
-def check_page(limit: int, offset: int) -> None:
-    """Refuse a page size outside 1..MAX_PAGE or a negative offset, naming the field."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput("limit", f"limit is 1 to {MAX_PAGE}; got {limit}")
-    if not 0 <= offset <= MAX_OFFSET:
-        raise InvalidInput("offset", f"offset is 0 to {MAX_OFFSET:,}; got {offset}")
-
-
-def paged(
-    session: Session, query: Select[*tuple[Any, ...]], limit: int, offset: int
-) -> tuple[int, Sequence[Row[*tuple[Any, ...]]]]:
-    """The number of rows `query` matches (one COUNT) and the rows of one page of it, both
-    worked out by the database, so only the page's rows leave it."""
-    check_page(limit, offset)
-    total = session.execute(
-        sa_select(func.count()).select_from(query.order_by(None).subquery())
-    ).scalar_one()
-    return total, session.execute(query.limit(limit).offset(offset)).all()
-
-
 def _certificates_query(
     actor: Actor,
     status: CertificateStatus | None,
@@ -593,6 +509,7 @@ def page_certificates(
     return Page(total, limit, offset, [_certificate_item(row, settings, on) for row in rows])
 
 
+@atomic
 def revoke_certificate(
     session: Session,
     actor: Actor,
@@ -649,5 +566,4 @@ def revoke_certificate(
         before,
         snapshot(certificate, "revoked_on", "revoke_reason", "version"),
     )
-    session.commit()
     return certificate

@@ -19,12 +19,14 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from registry import audit, fields, numbers, validity, verification
 from registry.actors import Actor, Role
+from registry.database import atomic, unit
 from registry.errors import Conflict, InvalidInput, NotFound, Refused, Throttled
 from registry.inputs import EndorsementInput, PublicEndorsementInput
 from registry.kinds import CertificateStatus, EndorsementStatus, IssueStatus
 from registry.models import Certificate, Endorsement, Issue
+from registry.paging import Page, paged
 from registry.periods import add_months
-from registry.services.certificates import Page, active_issue, paged, snapshot
+from registry.queries import active_issue, snapshot
 from registry.settings import Settings
 from signing.payload import normal_name
 
@@ -55,6 +57,7 @@ def _endorsable(certificate: Certificate, on: dt.date) -> None:
         raise Conflict(f"certificate {certificate.number} is {state.value}; it cannot be endorsed")
 
 
+@atomic
 def request_endorsement(
     session: Session, actor: Actor, settings: Settings, data: EndorsementInput
 ) -> Endorsement:
@@ -125,8 +128,8 @@ def request_endorsement(
 
 
 def _record_request(session: Session, actor_name: str, **fields: Any) -> Endorsement:
-    """A pending request with the next tracking number, audited and committed: the end of
-    both the staff's and the public's way in."""
+    """A pending request with the next tracking number, audited: the end of both the
+    staff's and the public's way in."""
     endorsement = Endorsement(
         tracking_number=numbers.next_tracking_number(session),
         status=EndorsementStatus.PENDING.value,
@@ -143,7 +146,6 @@ def _record_request(session: Session, actor_name: str, **fields: Any) -> Endorse
         None,
         snapshot(endorsement),
     )
-    session.commit()
     return endorsement
 
 
@@ -171,7 +173,9 @@ def request_by_seller(
     pending) is refused with the one answer REFUSED, after the same query, the same
     checks and the same count against the guessing budgets as a wrong code (keyed by
     HMACs of the number and of `address`), so neither the answer nor its time tells
-    which. The caller's transaction is committed either way."""
+    which. A refusal commits the caller's unit of work, its count in it, before it is
+    raised (the one write a raising service keeps); a request is written in a `unit`
+    (registry/database.py) and committed when the caller's block ends."""
     today = settings.current_date()
     number = numbers.parse_certificate_number(data.certificate_number, "certificate_number")
     code = verification.parse_code("code", data.code)
@@ -225,20 +229,24 @@ def request_by_seller(
     if not all(checks):  # each check above has run, whichever failed
         if verification.counting(settings):
             verification.count_failure(session, guard, today)
+        # Committed here, not by the caller's block: the refusal raised next rolls that
+        # block back, and a wrong guess that did not count would let guessing go on
+        # unbudgeted (docs/codes.md). The count is all this call wrote.
         session.commit()
         raise Refused(REFUSED)
-    return _record_request(
-        session,
-        "public",
-        certificate_id=certificate_id,
-        from_issue_id=issue_id,
-        seller_name=seller,
-        buyer_name=buyer,
-        buyer_address=buyer_address,
-        buyer_email=buyer_email,
-        sale_date=data.sale_date,
-        requested_on=today,
-    )
+    with unit(session):
+        return _record_request(
+            session,
+            "public",
+            certificate_id=certificate_id,
+            from_issue_id=issue_id,
+            seller_name=seller,
+            buyer_name=buyer,
+            buyer_address=buyer_address,
+            buyer_email=buyer_email,
+            sale_date=data.sale_date,
+            requested_on=today,
+        )
 
 
 @functools.cache
@@ -321,6 +329,7 @@ def _pending(
     return endorsement, certificate
 
 
+@atomic
 def approve_endorsement(
     session: Session,
     actor: Actor,
@@ -377,10 +386,10 @@ def approve_endorsement(
         before,
         {"endorsement": snapshot(endorsement), "issue": snapshot(new)},
     )
-    session.commit()
     return new
 
 
+@atomic
 def reject_endorsement(
     session: Session,
     actor: Actor,
@@ -411,7 +420,6 @@ def reject_endorsement(
         before,
         snapshot(endorsement),
     )
-    session.commit()
     return endorsement
 
 

@@ -8,11 +8,12 @@ from sqlmodel import Session, col, select
 
 from registry import audit, developments, fields, maintenance, validity
 from registry.actors import Actor, Role
+from registry.database import atomic
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.inputs import InspectionInput
 from registry.kinds import CertificateStatus, HistoryKind, InspectionResult
-from registry.models import Certificate, HistoryEntry, Inspection, PlanEntry
-from registry.services.certificates import find_certificate, snapshot
+from registry.models import Builder, Certificate, HistoryEntry, House, Inspection, PlanEntry
+from registry.queries import find_certificate, snapshot
 from registry.settings import Settings
 
 
@@ -22,6 +23,7 @@ def _in_force(certificate: Certificate, on: dt.date) -> None:
         raise Conflict(f"certificate {certificate.number} is {state.value} on {on}")
 
 
+@atomic
 def record_inspection(
     session: Session, actor: Actor, settings: Settings, data: InspectionInput
 ) -> Inspection:
@@ -90,10 +92,10 @@ def record_inspection(
         None,
         {"inspection": snapshot(inspection), "satisfies": sorted(d.isoformat() for d in covered)},
     )
-    session.commit()
     return inspection
 
 
+@atomic
 def complete_repairs(
     session: Session,
     actor: Actor,
@@ -146,7 +148,6 @@ def complete_repairs(
         before,
         snapshot(inspection, "repairs_completed_on"),
     )
-    session.commit()
     return inspection
 
 
@@ -155,8 +156,6 @@ def due_inspections(
 ) -> list[dict[str, str | None]]:
     """Open inspection dates up to `before` (default: today plus the due window) of the
     certificates the actor may see, oldest first, with each certificate's standing."""
-    from registry.models import Builder, House
-
     actor.require(Role.BUILDER, Role.STAFF)
     today = settings.current_date()
     before = before or today + dt.timedelta(days=settings.due_window_days)

@@ -15,18 +15,14 @@ from sqlmodel import Session, col, select
 
 from registry import audit, calculator, fields, numbers, validity
 from registry.actors import Actor, Role
+from registry.database import atomic
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.inputs import LeaseApproval, LeaseInput
 from registry.kinds import CertificateStatus, ContractForm, InspectionResult, LeaseStatus
 from registry.models import Certificate, House, Inspection, LeaseApplication
+from registry.paging import Page, paged
 from registry.periods import add_months, full_years
-from registry.services.certificates import (
-    Page,
-    active_issue,
-    find_certificate,
-    paged,
-    snapshot,
-)
+from registry.queries import active_issue, find_certificate, snapshot
 from registry.services.parties import hlp_by_code
 from registry.settings import Settings
 
@@ -57,6 +53,7 @@ def _in_force(certificate: Certificate, on: dt.date) -> None:
         raise Conflict(f"certificate {certificate.number} is {state.value} on {on}")
 
 
+@atomic
 def apply_lease(
     session: Session, actor: Actor, settings: Settings, data: LeaseInput
 ) -> LeaseApplication:
@@ -127,7 +124,6 @@ def apply_lease(
         None,
         snapshot(application),
     )
-    session.commit()
     return application
 
 
@@ -158,6 +154,7 @@ def _open(
     return application, certificate
 
 
+@atomic
 def approve_lease(
     session: Session, actor: Actor, settings: Settings, data: LeaseApproval
 ) -> LeaseApplication:
@@ -211,10 +208,10 @@ def approve_lease(
         before,
         snapshot(application),
     )
-    session.commit()
     return application
 
 
+@atomic
 def reject_lease(
     session: Session,
     actor: Actor,
@@ -244,7 +241,6 @@ def reject_lease(
         before,
         snapshot(application),
     )
-    session.commit()
     return application
 
 

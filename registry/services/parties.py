@@ -6,11 +6,13 @@ from sqlmodel import Session, select
 
 from registry import audit, fields
 from registry.actors import Actor, Role
+from registry.database import atomic
 from registry.errors import NotFound
 from registry.models import Builder, Hlp
 from registry.numbers import parse_builder_code, parse_hlp_code
 
 
+@atomic
 def register_builder(session: Session, actor: Actor, code: str, name: str) -> Builder:
     """Register a partner builder, or return it unchanged if the code is known already."""
     actor.require(Role.ADMIN, Role.STAFF)
@@ -22,10 +24,10 @@ def register_builder(session: Session, actor: Actor, code: str, name: str) -> Bu
         session.add(builder)
         session.flush()
         audit.record(session, actor.name, "builder.register", "builder", code, None, {"name": name})
-    session.commit()
     return builder
 
 
+@atomic
 def register_hlp(session: Session, actor: Actor, code: str, name: str) -> Hlp:
     """Register a Housing-Life Planner, or return the known one with this id."""
     actor.require(Role.ADMIN, Role.STAFF)
@@ -37,7 +39,6 @@ def register_hlp(session: Session, actor: Actor, code: str, name: str) -> Hlp:
         session.add(hlp)
         session.flush()
         audit.record(session, actor.name, "hlp.register", "hlp", code, None, {"name": name})
-    session.commit()
     return hlp
 
 

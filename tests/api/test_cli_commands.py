@@ -23,6 +23,8 @@ from select import select as readable
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from granian.server import Server as GranianServer
+from granian.server import common as granian_common
 from litestar.testing import TestClient
 from sqlmodel import select
 
@@ -30,6 +32,7 @@ from api.app import create_app
 from api.cli import main
 from registry import services
 from registry.models import ApiKey, AuditEvent, Certificate, Inspection, Issue
+from registry.settings import Settings
 from signing import payload
 from signing.keyring import Keyring
 from tests import factories as f
@@ -588,3 +591,149 @@ def test_serve_listens_on_the_host_it_is_given(settings, tmp_path):
     finally:
         os.killpg(server.pid, signal.SIGKILL)  # the server and its worker
         server.communicate(timeout=30)
+
+
+# ---- one context per invocation: the settings read once, serve's --db not in the environment
+
+
+def _count_settings_reads(monkeypatch) -> list[object]:
+    """Make Settings.from_env note each call (its `env`) in the list returned."""
+    calls: list[object] = []
+    read = Settings.from_env.__func__
+
+    def counted(cls, env=None):
+        calls.append(env)
+        return read(cls, env)
+
+    monkeypatch.setattr(Settings, "from_env", classmethod(counted))
+    return calls
+
+
+def _serve_in_process(monkeypatch, capsys) -> dict[str, object]:
+    """Make granian's Server run no worker process: where it would start its workers, the
+    app is built as a worker builds it (the loader granian hands each worker, called in it)
+    and kept with the environment as it was then."""
+    seen: dict[str, object] = {}
+
+    def workers(server, spawn_target, target_loader):
+        seen["environment"] = dict(os.environ)
+        # Litestar points the root logger at the sys.stderr it finds when the app is made:
+        # made under capsys, later tests' log lines would go to a closed stream.
+        with capsys.disabled():
+            seen["app"] = target_loader()
+
+    monkeypatch.setattr(GranianServer, "_serve", workers)
+    # Nor does it name the process or configure logging (dictConfig would close pytest's
+    # own log handlers), as it does for a real server.
+    monkeypatch.setattr(granian_common, "setproctitle", None)
+    monkeypatch.setattr(granian_common, "configure_logging", lambda *args: None)
+    return seen
+
+
+@pytest.mark.usefixtures("parties")
+def test_serve_hands_its_db_to_the_workers_and_leaves_the_environment(
+    db, settings, cli, capsys, monkeypatch, tmp_path
+):
+    """`kaseru serve --db X` while DATABASE_URL names another database: the workers'
+    app serves X, and the environment still names the other one (serve used to write
+    DATABASE_URL=X into it for the workers to read)."""
+    number = f.issue(db, settings)
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    monkeypatch.setenv("DATABASE_URL", other)
+    code, out, _ = run(
+        capsys, "apikey", "create", "--role", "staff", "--db", cli, "--name", "t", "--json"
+    )
+    assert code == 0
+    key = json.loads(out)["key"]
+    seen = _serve_in_process(monkeypatch, capsys)
+    code, out, _ = run(capsys, "serve", "--db", cli, "--port", str(free_port()))
+    assert code == 0 and out.startswith("serving on http://127.0.0.1:")
+    assert os.environ["DATABASE_URL"] == other
+    assert seen["environment"]["DATABASE_URL"] == other
+    with TestClient(seen["app"]) as client:
+        answer = client.get(
+            f"/api/v1/certificates/{number}/record", headers={"Authorization": f"Bearer {key}"}
+        )
+    assert answer.status_code == 200 and answer.json()["number"] == number
+    assert not (tmp_path / "other.db").exists()
+
+
+@pytest.mark.usefixtures("parties")
+def test_each_command_reads_the_settings_once(db, settings, cli, capsys, monkeypatch):
+    """One invocation, one reading of the environment (the Context, api/cli/context.py),
+    also for serve, whose workers take the settings it read (they used to read their own,
+    and serve read them twice)."""
+    number = f.issue(db, settings)
+    calls = _count_settings_reads(monkeypatch)
+    _serve_in_process(monkeypatch, capsys)
+    commands = [
+        ["init", "--db", cli],
+        ["apikey", "create", "--role", "staff", "--db", cli],
+        ["certificates", "list", "--db", cli],
+        ["certificates", "show", number, "--db", cli],
+        ["audit", "verify", "--db", cli],
+        ["reminders", "list", "--db", cli],
+        ["keys", "list"],
+        ["calc", "payment-day", "--month", "2026-12"],
+        ["render", "certificate", number, "--db", cli, "--out", str(settings.home / "c.pdf")],
+        ["serve", "--db", cli, "--port", str(free_port())],
+    ]
+    for command in commands:
+        calls.clear()
+        code, _, err = run(capsys, *command)
+        assert code == 0 and (err == "" or "development mode" in err), (command, err)
+        assert len(calls) == 1, command
+        # Read from the copy of the environment main took, with --db applied after.
+        assert calls[0] is not os.environ and calls[0]["KASERU_HOME"] == str(settings.home)
+
+
+@pytest.mark.usefixtures("parties")
+def test_serve_workers_answer_from_its_db_not_database_urls(db, settings, tmp_path):
+    """A real `kaseru serve --db X` with two workers, DATABASE_URL naming another database:
+    every worker answers from X (a certificate and a key only X holds), and the other
+    database is never made."""
+    number = f.issue(db, settings)
+    home = tmp_path / "home"
+    kaseru = str(Path(sys.executable).with_name("kaseru"))
+    environment = {
+        **os.environ,
+        "KASERU_HOME": str(home),
+        "KASERU_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}",
+    }
+    made = subprocess.run(
+        [kaseru, "apikey", "create", "--role", "staff", "--json", "--db", settings.database_url],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    bearer = {"Authorization": f"Bearer {json.loads(made.stdout)['key']}"}
+    port = free_port()
+    server = subprocess.Popen(
+        [kaseru, "serve", "--port", str(port), "--workers", "2", "--db", settings.database_url],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except urllib.error.URLError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)  # a poll: granian says when it listens, not when it accepts
+        # Several requests, each on a connection of its own, so both workers answer some.
+        for _ in range(8):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/certificates/{number}/record", headers=bearer
+            )
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                assert json.loads(answer.read())["number"] == number
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)  # the server and its workers
+        server.wait(timeout=30)
+    assert not (tmp_path / "other.db").exists()

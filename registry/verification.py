@@ -4,7 +4,8 @@ before they buy a house or lend against it").
 
 Statuses: valid; superseded (reissued to a later owner, with the date and nothing personal
 about either owner); revoked (with the reason); expired; invalid (forged, tampered,
-unknown). The owner's name is masked unless the verifier types it and it matches.
+unknown). The owner's name is masked unless the verifier types it and it matches. The
+answers, their enums and their Japanese are typed in registry/verdicts.py.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ from sqlmodel import Session, col, select
 from registry import maintenance, validity
 from registry.database import Database
 from registry.errors import DomainError, InvalidInput, Throttled
-from registry.kinds import IssueStatus
+from registry.kinds import CertificateStatus, IssueStatus, Standing
 from registry.models import Certificate, CodeGuard, Inspection, Issue, PlanEntry
 from registry.numbers import parse_certificate_number
 from registry.settings import Settings
+from registry.verdicts import Answer, RegistryCause, Status, Unconfirmed
 from signing.keyring import Keyring
 from signing.payload import Claims, owner_hash
 from signing.payload import verify as verify_payload
+from signing.verdicts import OfflineStatus, Reason
 
 _SPACES = re.compile(r"[\s\u3000]+")
 
@@ -195,27 +198,30 @@ def _facts_query() -> Any:
     )
 
 
+_STATUS = {
+    CertificateStatus.ACTIVE: Status.VALID,
+    CertificateStatus.REVOKED: Status.REVOKED,
+    CertificateStatus.EXPIRED: Status.EXPIRED,
+}
+
+
+def status_of(f: Facts, on: dt.date) -> Status:
+    """The status of the copy a verifier holds, on a day: the certificate's own (revoked
+    wins, then expired after its last day; registry/validity.py), and a copy of a
+    certificate in force whose issue was reissued in a later owner's name is superseded
+    (succession, 地位の承継: docs/domain.md, "Conditions a certificate carries")."""
+    status = _STATUS[validity.status(f.valid_until, f.revoked_on, on)]
+    if status is Status.VALID and f.issue_status == IssueStatus.SUPERSEDED:
+        return Status.SUPERSEDED
+    return status
+
+
 def describe(
     settings: Settings, f: Facts, typed_name: str | None = None, on: dt.date | None = None
 ) -> dict[str, Any]:
-    """The registry's answer about the issue a verifier holds."""
+    """The registry's answer about the issue a verifier holds (registry/verdicts.Answer)."""
     on = on or settings.current_date()
-    state = validity.status(f.valid_until, f.revoked_on, on).value
-    status = state
-    message = {
-        "active": "有効な証明書です。",
-        "revoked": "この証明書は取り消されています。",
-        "expired": "この証明書は有効期間を過ぎています。",
-    }[state]
-    if state == "active" and f.issue_status == IssueStatus.SUPERSEDED.value:
-        status = "superseded"
-        when = f"{f.superseded_on.isoformat()}に" if f.superseded_on else ""
-        message = (
-            f"この写しは所有者{f.owner_sequence}のものです。証明書は{when}"
-            f"所有者{f.current_sequence}へ承継され、再発行されています。"
-        )
-    if status == "active":
-        status = "valid"
+    status = status_of(f, on)
     name_matches = None
     if typed_name:
         salt = bytes.fromhex(f.owner_salt)
@@ -225,67 +231,36 @@ def describe(
     report = maintenance.standing(
         [f.next_due] if f.next_due else [], on, settings.due_window_days, settings.grace_days
     )
-    overdue = report.standing.value == "overdue" and report.next_due is not None
-    answer: dict[str, Any] = {
-        "valid": status == "valid",
-        "status": status,
-        "message": message,
-        "number": f.number,
-        "issue_number": f.issue_number,
-        "kind": f.kind,
-        "floor": f.floor,
-        "valid_from": f.valid_from.isoformat(),
-        "valid_until": f.valid_until.isoformat(),
-        "owner_sequence": f.owner_sequence,
-        "current_owner_sequence": f.current_sequence,
-        "owner": f.owner_name if name_matches else mask(f.owner_name),
-        "name_matches": name_matches,
-        "reason": f.revoke_reason if status == "revoked" else "",
-        "standing": report.standing.value,
-        "overdue_since": report.next_due.isoformat() if overdue and report.next_due else None,
-        "last_inspection": f.last_inspection.isoformat() if f.last_inspection else None,
-        "next_inspection": report.next_due.isoformat() if report.next_due else None,
-    }
-    if status == "revoked":
-        answer["revoked_on"] = f.revoked_on.isoformat() if f.revoked_on else None
-    if status == "superseded":
-        answer["superseded_on"] = f.superseded_on.isoformat() if f.superseded_on else None
-        # Nothing personal about either owner once the copy is not the current one.
-        answer["owner"] = None
-        answer["name_matches"] = None
-    return answer
+    overdue = report.standing is Standing.OVERDUE and report.next_due is not None
+    # Nothing personal about either owner once the copy is not the current one.
+    current = status is not Status.SUPERSEDED
+    return Answer(
+        status=status,
+        number=f.number,
+        issue_number=f.issue_number,
+        kind=f.kind,
+        floor=f.floor,
+        valid_from=f.valid_from,
+        valid_until=f.valid_until,
+        owner_sequence=f.owner_sequence,
+        current_owner_sequence=f.current_sequence,
+        owner=(f.owner_name if name_matches else mask(f.owner_name)) if current else None,
+        name_matches=name_matches if current else None,
+        revoke_reason=f.revoke_reason,
+        standing=report.standing,
+        overdue_since=report.next_due if overdue else None,
+        last_inspection=f.last_inspection,
+        next_inspection=report.next_due,
+        revoked_on=f.revoked_on,
+        superseded_on=f.superseded_on,
+    ).as_json()
 
 
-REASONS_JA = (
-    ("cannot be decoded", "QRコードの内容を読み取れません。"),
-    ("not a signed certificate payload", "証明書のQRコードではありません。"),
-    ("forged or altered", "署名が一致しません。偽造または改ざんされています。"),
-    ("does not know", "登録簿にない鍵で署名されています。"),
-    ("compromised", "漏えいした鍵で署名されています。"),
-    ("not in service", "鍵の使用期間外に署名されています。"),
-    ("no such certificate", "登録簿にこの証明書はありません。"),
-    ("does not match", "登録簿の記録と一致しません。"),
-    ("changed after it was signed", "署名の後に文書が変更されています。"),
-    ("did not issue", "機構が発行していない証明書で署名されています。"),
-)
-
-
-def reason_ja(reason: str) -> str:
-    """The reason in Japanese, for the page a buyer reads."""
-    return next((ja for key, ja in REASONS_JA if key in reason), "登録簿で確認できませんでした。")
-
-
-def invalid(reason: str) -> dict[str, Any]:
-    """The answer for anything the registry cannot vouch for."""
-    return {
-        "valid": False,
-        "status": "invalid",
-        "message": "この証明書は確認できません。",
-        "reason": reason,
-        "reason_ja": reason_ja(reason),
-        "number": None,
-        "issue_number": None,
-    }
+def invalid(reason: Reason) -> dict[str, Any]:
+    """The answer for anything the registry cannot vouch for (registry/verdicts.Unconfirmed),
+    the reason given in Japanese by its cause: an offline verdict's reason (signing/verdicts.py)
+    or the registry's own (RegistryCause)."""
+    return Unconfirmed(reason=reason).as_json()
 
 
 def by_payload(
@@ -299,13 +274,14 @@ def by_payload(
     on = settings.current_date()
     verdict = verify_payload(text, keyring, on)
     claims: Claims | None = verdict.claims
-    if claims is None or (not verdict.valid and verdict.status != "expired"):
+    # An expired payload is genuine: the registry describes it (it may be revoked too).
+    if claims is None or (not verdict.valid and verdict.status is not OfflineStatus.EXPIRED):
         return invalid(verdict.reason)
     found = facts(session, claims.issue_number)
     if found is None or found.number != claims.number:
-        return invalid("the registry holds no such certificate")
+        return invalid(Reason(RegistryCause.NO_SUCH_CERTIFICATE))
     if found.owner_sequence != claims.owner_sequence:
-        return invalid("the payload does not match the registry's issue")
+        return invalid(Reason(RegistryCause.ISSUE_MISMATCH))
     return describe(settings, found, typed_name, on)
 
 
@@ -450,7 +426,7 @@ def name_check(
     one, the name unchecked, until the next day."""
     with database.reading() as session:
         plain = by_payload(session, settings, keyring, payload)
-    if plain["status"] not in ("valid", "expired") or not typed_name.strip():
+    if plain["status"] not in (Status.VALID, Status.EXPIRED) or not typed_name.strip():
         return plain, False
     budget = settings.name_checks_per_day
     if budget:

@@ -36,6 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from signing.keyring import Keyring, KeyStatus
+from signing.verdicts import NO_REASON, Cause, KeyState, OfflineStatus, Reason
 
 EPOCH = dt.date(1970, 1, 1)
 SERIES = "AB"
@@ -167,14 +168,12 @@ def qr_content(base_url: str, text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The offline answer about one payload."""
+    """The offline answer about one payload (its enums and reasons: signing/verdicts.py)."""
 
     valid: bool
-    status: str
-    """valid, expired or invalid."""
-    reason: str
-    key: str
-    """known, unknown or compromised (or "" when the text could not be read at all)."""
+    status: OfflineStatus
+    reason: Reason
+    key: KeyState
     kid: str | None = None
     claims: Claims | None = None
 
@@ -182,7 +181,7 @@ class Verdict:
         out: dict[str, Any] = {
             "valid": self.valid,
             "status": self.status,
-            "reason": self.reason,
+            "reason": str(self.reason),
             "key": self.key,
             "kid": self.kid,
             "number": self.claims.number if self.claims else None,
@@ -201,6 +200,19 @@ def extract(text: str) -> str:
     return text.partition("?")[0].partition("#")[0].strip().upper()
 
 
+def _invalid(
+    reason: Reason,
+    *,
+    key: KeyState = KeyState.UNREAD,
+    kid: str | None = None,
+    claims: Claims | None = None,
+) -> Verdict:
+    """A payload the signature cannot vouch for, and why."""
+    return Verdict(
+        valid=False, status=OfflineStatus.INVALID, reason=reason, key=key, kid=kid, claims=claims
+    )
+
+
 def verify(text: str, keyring: Keyring, today: dt.date) -> Verdict:
     """Check a payload with the public keys alone: encoding, signature, key, validity."""
     raw = extract(text)
@@ -208,14 +220,14 @@ def verify(text: str, keyring: Keyring, today: dt.date) -> Verdict:
         data = b32decode(raw)
         message = cbor2.loads(data)
     except (binascii.Error, ValueError, cbor2.CBORDecodeError, TypeError, OverflowError):
-        return Verdict(False, "invalid", "not a kaseru payload (cannot be decoded)", "")
+        return _invalid(Reason(Cause.UNDECODABLE))
     if not (
         isinstance(message, cbor2.CBORTag)
         and message.tag == COSE_SIGN1_TAG
         and isinstance(message.value, list | tuple)
         and len(message.value) == 4
     ):
-        return Verdict(False, "invalid", "not a signed certificate payload", "")
+        return _invalid(Reason(Cause.NOT_SIGNED_PAYLOAD))
     protected, unprotected, payload, signature = message.value
     # Only the protected header and the payload are signed: the rest of the message is
     # pinned to exactly what `sign` writes (an empty unprotected map, byte strings, the
@@ -229,68 +241,62 @@ def verify(text: str, keyring: Keyring, today: dt.date) -> Verdict:
         and isinstance(signature, bytes)
         and cbor2.dumps(message) == data
     ):
-        return Verdict(False, "invalid", "not a signed certificate payload (altered encoding)", "")
+        return _invalid(Reason(Cause.ALTERED_ENCODING))
     try:
         header = cbor2.loads(protected)
     except (cbor2.CBORDecodeError, TypeError, ValueError, OverflowError):
         header = None
     if not (isinstance(header, Mapping) and isinstance(header.get(4), bytes)):
-        return Verdict(False, "invalid", "the signature header cannot be read", "")
+        return _invalid(Reason(Cause.UNREADABLE_HEADER))
     kid = header[4].hex()
     algorithm = header.get(1)
     if algorithm != ALG_EDDSA:
-        return Verdict(False, "invalid", f"unsupported algorithm {algorithm!r}", "", kid)
+        return _invalid(Reason(Cause.UNSUPPORTED_ALGORITHM, algorithm=repr(algorithm)), kid=kid)
     key = keyring.keys.get(kid)
     if key is None:
-        return Verdict(
-            False,
-            "invalid",
-            f"signed by key {kid}, which the registry does not know",
-            "unknown",
-            kid,
-        )
+        return _invalid(Reason(Cause.UNKNOWN_KEY, kid=kid), key=KeyState.UNKNOWN, kid=kid)
     try:
         key.key().verify(signature, _sig_structure(protected, payload))
     except (InvalidSignature, TypeError, ValueError):
-        return Verdict(
-            False, "invalid", "the signature does not match: forged or altered", "known", kid
-        )
+        return _invalid(Reason(Cause.FORGED), key=KeyState.KNOWN, kid=kid)
     try:
         claims = Claims.from_cbor(payload)
     except (KeyError, ValueError, TypeError, OverflowError, cbor2.CBORDecodeError):
-        return Verdict(False, "invalid", "the signed payload is malformed", "known", kid)
+        return _invalid(Reason(Cause.MALFORMED_CLAIMS), key=KeyState.KNOWN, kid=kid)
     if (
         key.status is KeyStatus.COMPROMISED
         and key.compromised_since is not None
         and (claims.signed_on >= dt.date.fromisoformat(key.compromised_since))
     ):
-        return Verdict(
-            False,
-            "invalid",
-            f"key {kid} was compromised on {key.compromised_since}; "
-            "nothing it signed from then on can be trusted",
-            "compromised",
-            kid,
-            claims,
+        return _invalid(
+            Reason(Cause.COMPROMISED_KEY, kid=kid, since=key.compromised_since),
+            key=KeyState.COMPROMISED,
+            kid=kid,
+            claims=claims,
         )
     if claims.signed_on < dt.date.fromisoformat(key.not_before) or (
         key.not_after is not None and claims.signed_on > dt.date.fromisoformat(key.not_after)
     ):
-        return Verdict(
-            False,
-            "invalid",
-            f"key {kid} was not in service on {claims.signed_on}",
-            "known",
-            kid,
-            claims,
+        return _invalid(
+            Reason(Cause.KEY_OUT_OF_SERVICE, kid=kid, signed_on=claims.signed_on),
+            key=KeyState.KNOWN,
+            kid=kid,
+            claims=claims,
         )
     if today > claims.valid_until:
         return Verdict(
-            False,
-            "expired",
-            f"the certificate expired after {claims.valid_until}",
-            "known",
-            kid,
-            claims,
+            valid=False,
+            status=OfflineStatus.EXPIRED,
+            reason=Reason(Cause.EXPIRED, valid_until=claims.valid_until),
+            key=KeyState.KNOWN,
+            kid=kid,
+            claims=claims,
         )
-    return Verdict(True, "valid", "", "known", kid, claims)
+    return Verdict(
+        valid=True,
+        status=OfflineStatus.VALID,
+        reason=NO_REASON,
+        key=KeyState.KNOWN,
+        kid=kid,
+        claims=claims,
+    )

@@ -25,6 +25,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.pki import PkiFiles
+from signing.verdicts import NO_REASON, Cause, Reason
 
 FIELD = "KaseruSignature"
 BYTES_RESERVED = 8192
@@ -162,7 +163,7 @@ class SignatureCheck:
     trusted: bool
     whole_file: bool
     signer: str
-    reason: str
+    reason: Reason
 
 
 def check(pdf: bytes, root_pem: bytes) -> SignatureCheck:
@@ -172,17 +173,17 @@ def check(pdf: bytes, root_pem: bytes) -> SignatureCheck:
     root = load_cert_from_pemder_bytes(root_pem)
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     if not reader.embedded_signatures:
-        return SignatureCheck(False, False, False, "", "the document is not signed")
+        return SignatureCheck(False, False, False, "", Reason(Cause.UNSIGNED_PDF))
     signature = reader.embedded_signatures[-1]
     context = ValidationContext(trust_roots=[root])
     status = validate_pdf_signature(signature, context)
     whole = signature.coverage is not None and signature.coverage.name == "ENTIRE_FILE"
     if not status.intact:
-        reason = "the document changed after it was signed"
+        reason = Reason(Cause.DOCUMENT_CHANGED)
     elif not whole:
-        reason = "the signature does not cover the whole file"
+        reason = Reason(Cause.PARTIAL_COVERAGE)
     elif not status.valid:
-        reason = "the signature is not valid"
+        reason = Reason(Cause.BAD_SIGNATURE)
     else:
         path = status.validation_path if status.trusted else None
         chain = [c.dump() for c in path.iter_certs(include_root=True)] if path is not None else None
@@ -196,16 +197,16 @@ def check(pdf: bytes, root_pem: bytes) -> SignatureCheck:
     )
 
 
-_CHANGED = "the document changed after it was signed ("
 _CONTENTS = re.compile(rb"<((?:[0-9A-F]{2})*)>")
 """The /Contents string as pyHanko writes it: upper-case hex digits, nothing else."""
 
 
 def container_problem(
     pdf: bytes, signature: EmbeddedPdfSignature, chain: list[bytes] | None
-) -> str:
+) -> Reason:
     """Why the signature's /Contents string (the gap the ByteRange leaves, which the
-    signature cannot cover) is not exactly what the registry's signer writes; "" if it is.
+    signature cannot cover) is not exactly what the registry's signer writes (a
+    Cause.CONTAINER_ALTERED), or NO_REASON ("") if it is.
 
     The signature covers every byte of the file except this string, and pyHanko reads
     the string leniently: a hex digit's case, whitespace or other digits in the zero
@@ -219,14 +220,14 @@ def container_problem(
     trusted, which is refused anyway)."""
     start, end = signature.byte_range[1], signature.byte_range[2]
     if not 0 < start < end <= len(pdf):
-        return _CHANGED + "the signature's byte range is malformed)"
+        return _altered("the signature's byte range is malformed")
     found = _CONTENTS.fullmatch(pdf[start:end])
     if found is None:
-        return _CHANGED + "the signature's /Contents string is not as the signer wrote it)"
+        return _altered("the signature's /Contents string is not as the signer wrote it")
     raw = bytes.fromhex(found.group(1).decode())
     size = _der_size(raw)
     if size is None or any(raw[size:]):
-        return _CHANGED + "the signature container's padding is not all zeros)"
+        return _altered("the signature container's padding is not all zeros")
     try:
         info = cms.ContentInfo.load(raw[:size], strict=True)
         canonical = info.dump(force=True) == raw[:size]
@@ -246,14 +247,18 @@ def container_problem(
         )
         certificates = [c.dump() for c in data["certificates"]]
     except (ValueError, TypeError, KeyError, IndexError):
-        return _CHANGED + "the signature container cannot be read as DER)"
+        return _altered("the signature container cannot be read as DER")
     if not canonical:
-        return _CHANGED + "the signature container is not in canonical DER)"
+        return _altered("the signature container is not in canonical DER")
     if not plain:
-        return _CHANGED + "unsigned fields of the signature container were altered)"
+        return _altered("unsigned fields of the signature container were altered")
     if chain is not None and not set(certificates) <= set(chain):
-        return _CHANGED + "the signature container holds a certificate outside the validated chain)"
-    return ""
+        return _altered("the signature container holds a certificate outside the validated chain")
+    return NO_REASON
+
+
+def _altered(problem: str) -> Reason:
+    return Reason(Cause.CONTAINER_ALTERED, problem=problem)
 
 
 def _der_size(raw: bytes) -> int | None:

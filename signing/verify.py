@@ -12,31 +12,42 @@ from typing import Any
 from signing.keyring import Keyring
 from signing.payload import Verdict, verify
 from signing.pdf import check
+from signing.verdicts import NO_REASON, Cause, KeyState, OfflineStatus, Reason
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PdfVerdict:
-    """The answer about one PDF."""
+    """The answer about one PDF: the status and reason of the first check it fails (the
+    signature, the page, the QR payload, the printed numbers), the payload its QR code holds
+    once one was read, and that payload's own verdict."""
 
     valid: bool
-    status: str
-    reason: str
-    payload: str | None
-    qr: Verdict | None
+    status: OfflineStatus
+    reason: Reason
+    payload: str | None = None
+    qr: Verdict | None = None
 
     def as_json(self) -> dict[str, Any]:
         base = (
             self.qr.as_json()
             if self.qr
-            else {"key": "", "kid": None, "number": None, "issue_number": None}
+            else {"key": KeyState.UNREAD, "kid": None, "number": None, "issue_number": None}
         )
         return {
             **base,
             "valid": self.valid,
             "status": self.status,
-            "reason": self.reason,
+            "reason": str(self.reason),
             "payload": self.payload,
         }
+
+
+def _invalid(
+    reason: Reason, *, payload: str | None = None, qr: Verdict | None = None
+) -> PdfVerdict:
+    return PdfVerdict(
+        valid=False, status=OfflineStatus.INVALID, reason=reason, payload=payload, qr=qr
+    )
 
 
 def _page(pdf: bytes) -> tuple[str, list[str]]:
@@ -64,39 +75,38 @@ def verify_pdf(pdf: bytes, keyring: Keyring, root_pem: bytes, today: dt.date) ->
     try:
         signature = check(pdf, root_pem)
     except Exception as error:
-        return PdfVerdict(
-            False, "invalid", f"not a readable signed PDF ({type(error).__name__})", None, None
-        )
+        return _invalid(Reason(Cause.UNREADABLE_PDF, error=type(error).__name__))
     if not signature.valid:
-        return PdfVerdict(False, "invalid", signature.reason, None, None)
+        return _invalid(signature.reason)
     if not signature.trusted:
-        return PdfVerdict(
-            False, "invalid", "signed by a certificate the registry did not issue", None, None
-        )
+        return _invalid(Reason(Cause.FOREIGN_SIGNER))
     try:
         text, codes = _page(pdf)
     except Exception as error:
-        return PdfVerdict(
-            False, "invalid", f"page 1 cannot be read ({type(error).__name__})", None, None
-        )
+        return _invalid(Reason(Cause.UNREADABLE_PAGE, error=type(error).__name__))
     codes = [c for c in codes if "/v/" in c]
     if len(codes) != 1:
-        return PdfVerdict(
-            False, "invalid", f"expected one verification QR code, found {len(codes)}", None, None
-        )
+        return _invalid(Reason(Cause.QR_COUNT, found=len(codes)))
     verdict = verify(codes[0], keyring, today)
     if verdict.claims is None or not verdict.valid:
-        return PdfVerdict(verdict.valid, verdict.status, verdict.reason, codes[0], verdict)
+        return PdfVerdict(
+            valid=verdict.valid,
+            status=verdict.status,
+            reason=verdict.reason,
+            payload=codes[0],
+            qr=verdict,
+        )
     flat = re.sub(r"\s+", "", text)
     printed = set(_NUMBER.findall(flat))
     claims = verdict.claims
     if printed != {claims.number} or claims.issue_number not in flat:
-        return PdfVerdict(
-            False,
-            "invalid",
-            f"the QR code names {claims.number} / issue {claims.issue_number}, but the page "
-            f"prints {', '.join(sorted(printed)) or 'no number'}",
-            codes[0],
-            verdict,
+        mismatch = Reason(
+            Cause.NUMBERS_MISMATCH,
+            number=claims.number,
+            issue_number=claims.issue_number,
+            printed=", ".join(sorted(printed)) or "no number",
         )
-    return PdfVerdict(True, verdict.status, "", codes[0], verdict)
+        return _invalid(mismatch, payload=codes[0], qr=verdict)
+    return PdfVerdict(
+        valid=True, status=verdict.status, reason=NO_REASON, payload=codes[0], qr=verdict
+    )

@@ -1,6 +1,6 @@
 """The `kaseru` command line: parse, call one service, print. No business rules here.
 
-One module per command group (docs/architecture.md, "where to add a command"); each
+One module per command group (docs/architecture.md, "Where to add a command"); each
 command gets the invocation's `Context` (api/cli/context.py), which reads the settings
 once and opens the database when first asked. `main` maps every error to one line on
 stderr and an exit code.

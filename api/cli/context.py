@@ -1,4 +1,4 @@
-"""The one context of a `kaseru` invocation (docs/architecture.md, "where to add a command").
+"""The one context of a `kaseru` invocation (docs/architecture.md, "Where to add a command").
 
 `main` builds a `Context` over a copy of the process environment; click keeps it in
 `ctx.obj` and hands it to each command (`pass_context`). The settings are read from that

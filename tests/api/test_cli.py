@@ -73,6 +73,32 @@ def test_demo_again_is_safe(demo, settings, capsys, tmp_path):
     assert len(json.loads(listed)) == 15
 
 
+def test_demo_reads_the_settings_again_only_when_it_marks_the_home(
+    settings, capsys, tmp_path, monkeypatch
+):
+    """A fresh home: the demo reads the settings, marks the home as a development one and
+    reads them again (the mode, code secret and public URL follow from the mark). A home
+    it marked before: read once, like every other command (api/cli/context.py)."""
+    monkeypatch.setenv("KASERU_TODAY", settings.current_date().isoformat())
+    monkeypatch.setenv("KASERU_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("KASERU_ENV", raising=False)
+    reads = []
+    read = Settings.from_env.__func__
+
+    def counted(cls, env=None):
+        reads.append(read(cls, env))
+        return reads[-1]
+
+    monkeypatch.setattr(Settings, "from_env", classmethod(counted))
+    first, _, err = run(capsys, settings, "demo", "--out", str(tmp_path / "out"))
+    assert (first, err) == (0, "")
+    assert [r.env for r in reads] == ["production", "development"]
+    reads.clear()
+    again, _, err = run(capsys, settings, "demo", "--out", str(tmp_path / "out"))
+    assert (again, err) == (0, "")
+    assert [r.env for r in reads] == ["development"]
+
+
 def test_list_and_show_json(demo, settings, capsys):
     code, out, _ = run(capsys, settings, "certificates", "list", "--status", "active", "--json")
     rows = json.loads(out)

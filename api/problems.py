@@ -1,12 +1,13 @@
 """Domain errors as RFC 9457 problem+json, in one place."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Problem's NotRequired keys must be seen
+# when the class is made (api/routes/answers.py says why).
 import logging
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, InternalError, OperationalError
 
@@ -43,6 +44,55 @@ TITLES = {
 }
 
 
+PROBLEM = "application/problem+json"
+
+
+class Problem(TypedDict):
+    """An RFC 9457 problem, as every error answers: `field` names the input at fault,
+    `errors` lists what a malformed request got wrong."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    field: NotRequired[str]
+    errors: NotRequired[list[dict[str, Any]]]
+
+
+MEANINGS = {
+    400: "The parameters or the body are malformed (each error listed)",
+    401: "No valid API key: missing, malformed, unknown or revoked (WWW-Authenticate: Bearer)",
+    403: "The key's role, or its builder, may not do this",
+    404: "Not found, or not the caller's to see",
+    409: "In conflict with what the registry holds (a stale version, a name taken)",
+    413: "The body is larger than this route takes (refused from its Content-Length)",
+    422: "Refused: a field breaks a rule (`field` names it)",
+    429: "Too many requests from this client (Retry-After)",
+    503: "The database is busy or unreachable, nothing was changed (Retry-After)",
+}
+ALWAYS = (400, 429, 503)
+"""Statuses any route may answer: a malformed request's (Litestar documents its own shape
+of it on every route with parameters; this is the shape it really has), the rate limit's
+(when on) and the database's."""
+
+
+def documented(*statuses: int, **specs: ResponseSpec) -> dict[int, ResponseSpec]:
+    """The OpenAPI `responses` of a route answering `statuses` (and ALWAYS) as problems;
+    `specs` (keyed `s422` and so on) replace the shape of one status."""
+    found = {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM,
+            description=MEANINGS[status],
+            generate_examples=False,
+        )
+        for status in sorted({*statuses, *ALWAYS})
+    }
+    for name, spec in specs.items():
+        found[int(name.removeprefix("s"))] = spec
+    return found
+
+
 def problem(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
     """An application/problem+json response."""
     body = {
@@ -52,7 +102,7 @@ def problem(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
         "detail": detail,
         **extra,
     }
-    return Response(body, status_code=status, media_type="application/problem+json")
+    return Response(body, status_code=status, media_type=PROBLEM)
 
 
 def domain_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
@@ -67,7 +117,10 @@ def http_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str
     extra: dict[str, Any] = {}
     if isinstance(error, ValidationException) and isinstance(error.extra, list):
         extra["errors"] = error.extra
-    return problem(error.status_code, str(error.detail), **extra)
+    answer = problem(error.status_code, str(error.detail), **extra)
+    # A 401's WWW-Authenticate challenge (api/auth.py), for one.
+    answer.headers.update(error.headers or {})
+    return answer
 
 
 def database_busy(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:

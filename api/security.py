@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.metadata
 import re
 from collections.abc import Callable
 from functools import cache
@@ -29,7 +30,9 @@ from typing import Any
 
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
+from api.auth import API_KEY, BEARER
 from registry.settings import Settings
 
 HTML = Path(__file__).resolve().parent.parent / "templates" / "html"
@@ -85,13 +88,44 @@ SCHEMA_POLICY = "; ".join(
 EVERY = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 
 
+SCHEMES = {
+    BEARER: SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="An API key (`kaseru apikey create`): `Authorization: Bearer ksr_…`",
+    ),
+    API_KEY: SecurityScheme(
+        type="apiKey",
+        name="X-API-Key",
+        security_scheme_in="header",
+        description="The same API key in an `X-API-Key` header",
+    ),
+}
+"""The two ways a request presents its API key (api/auth.py); the authenticated
+operations name them in their `security`, the public ones none."""
+
+
 def openapi_config(settings: Settings) -> OpenAPIConfig:
-    """The OpenAPI schema at /schema/openapi.json always; the Redoc page at /schema in
-    development mode only."""
+    """The OpenAPI schema at /schema/openapi.json always, titled and versioned as the
+    package, with its security schemes; the Redoc page at /schema in development mode
+    only."""
     plugins: list[Any] = [JsonRenderPlugin()]
     if settings.development:
         plugins.append(RedocRenderPlugin(js_url=REDOC_JS, path=["/", "/redoc"]))
-    return OpenAPIConfig(title="kaseru", version="1", path=SCHEMA, render_plugins=plugins)
+    return OpenAPIConfig(
+        title="kaseru registry API",
+        version=importlib.metadata.version("kaseru"),
+        description=(
+            "The registry of compatible-housing certificates: builders, Institute staff and "
+            "admins by API key; verification and sellers' endorsement requests in public. "
+            "Errors are RFC 9457 problem+json."
+        ),
+        path=SCHEMA,
+        render_plugins=plugins,
+        components=Components(security_schemes=dict(SCHEMES)),
+        # Only the operations that declare it (api/auth.py's `requires`) are authenticated.
+        security=None,
+    )
 
 
 def security_headers(settings: Settings) -> Callable[[Any, Any], None]:

@@ -1,5 +1,6 @@
 """Schemathesis over the OpenAPI schema: generated requests (bounded, with a staff key so the
-routes run past authentication) get no 5xx and no answer that breaks the schema."""
+routes run past authentication) get no 5xx, no status the operation does not document and
+no answer that breaks the schema documented for its status."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from api.app import create_app
 from registry import access
@@ -55,7 +59,7 @@ def test_no_server_errors_and_answers_fit_the_schema(api_schema, staff_key):
         def run(case):
             case.call_and_validate(
                 headers={"authorization": f"Bearer {staff_key}"},
-                checks=[not_a_server_error, response_schema_conformance],
+                checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
             )
 
         run()

@@ -101,7 +101,7 @@ def test_schema_page_only_in_development_mode(settings):
         assert "<script" not in page.text
         for path in ("/schema/redoc", "/schema/swagger", "/schema/rapidoc", "/schema/elements"):
             assert client.get(path).status_code == 404, path
-        assert client.get("/schema/openapi.json").json()["info"]["title"] == "kaseru"
+        assert client.get("/schema/openapi.json").json()["info"]["title"] == "kaseru registry API"
 
 
 def _chromium(url: str, profile: Path) -> tuple[str, str]:

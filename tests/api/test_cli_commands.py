@@ -707,6 +707,7 @@ def test_serve_workers_answer_from_its_db_not_database_urls(db, settings, tmp_pa
         capture_output=True,
         text=True,
         check=True,
+        timeout=120,
     )
     bearer = {"Authorization": f"Bearer {json.loads(made.stdout)['key']}"}
     port = free_port()

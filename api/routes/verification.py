@@ -10,12 +10,13 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Template
 
 from api.problems import documented, problem
 from api.routes.answers import PdfVerification, Verification
-from api.routes.context import Context, ContextDependency
+from api.routes.context import PDF, Context, ContextDependency
 from api.routes.developments import wants_json
 from api.routes.examples import VERIFICATION
 from registry import verification
@@ -118,6 +119,28 @@ PDF_VERDICT = ResponseSpec(
 )
 
 
+@dataclass
+class PdfUpload(Operation):
+    """The upload's operation, with the request body the handler reads by hand documented:
+    a multipart form whose part `data` is the PDF."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.OBJECT,
+                        properties={
+                            "data": Schema(type=OpenAPIType.STRING, content_media_type=PDF)
+                        },
+                        required=["data"],
+                    )
+                )
+            },
+        )
+
+
 def check_pdf(context: Context, content: bytes) -> dict[str, Any]:
     """The offline checks of an uploaded PDF, then the registry's state of its payload."""
     ring = context.keys.get()
@@ -134,6 +157,7 @@ def check_pdf(context: Context, content: bytes) -> dict[str, Any]:
     status_code=200,
     request_max_body_size=MAX_UPLOAD + 65536,
     responses=documented(400, 413, 422, s200=PDF_VERDICT),
+    operation_class=PdfUpload,
 )
 async def verify_upload(request: Request[Any, Any, Any], context: ContextDependency) -> Any:
     """A PDF a bank was sent (multipart/form-data, the file in a part named `data`, up

@@ -90,10 +90,13 @@ bench-smoke: $(STAMP) system system-bench  ## every bench at a tiny size, fails 
 	$(BIN)/python bench/verify.py --smoke
 	bench/fuzz.sh --smoke
 
+# ruff, mypy (strict, over api/, registry/, signing/ and templates/) and the layers as an
+# import-linter contract (pyproject.toml; docs/architecture.md, "Packages and arrows").
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

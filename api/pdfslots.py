@@ -19,7 +19,7 @@ import anyio
 from litestar import Response
 
 from api.problems import problem
-from registry import failpoints
+from signing import failpoints
 
 
 class PdfSlots:

@@ -41,13 +41,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from registry import documents, failpoints
+from registry import documents
 from registry.actors import Actor, Role
 from registry.database import Database
 from registry.mail import Mailer, Pending, Refused
 from registry.models import Builder, Certificate, House, Issue, PlanEntry, Reminder, utcnow
 from registry.paging import Page, check_page, paged
 from registry.settings import Settings
+from signing import failpoints
 from signing.files import private_folder, write_new_private
 
 INSTITUTE = "一般社団法人 移住・住みかえ支援機構"

@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from registry import failpoints
+from signing import failpoints
 
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700

@@ -1,7 +1,7 @@
 """Waiting for something another process does, where it offers no signal but a state to
 look at (a row in pg_stat_activity, a port that answers): look again until it holds, up
 to a limit far beyond any machine's slowness. Where the code under test can announce a
-moment itself, tests wait for that instead (registry/failpoints.py)."""
+moment itself, tests wait for that instead (signing/failpoints.py)."""
 
 from __future__ import annotations
 

@@ -25,11 +25,12 @@ from api.routes.answers import (
 )
 from api.routes.context import PDF, ContextDependency
 from api.routes.examples import DEVELOPMENT, DEVELOPMENT_ISSUED, example
-from registry import developments, documents, failpoints, idempotency, services
+from registry import developments, documents, idempotency, services
 from registry.actors import Role
 from registry.errors import InvalidInput, NotFound
 from registry.inputs import CertificateInput
 from registry.services.parties import builder_by_code
+from signing import failpoints
 
 
 @dataclasses.dataclass(frozen=True)

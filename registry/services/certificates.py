@@ -14,7 +14,6 @@ from registry import (
     audit,
     developments,
     eligibility,
-    failpoints,
     fields,
     maintenance,
     numbers,
@@ -52,6 +51,7 @@ from registry.queries import find_certificate as find_certificate  # importable 
 from registry.queries import open_dues, snapshot
 from registry.services.parties import builder_by_code, hlp_by_code
 from registry.settings import Settings
+from signing import failpoints
 
 
 def _floor(kind: Kind, floor: int | None, settings: Settings) -> int | None:

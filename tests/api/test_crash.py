@@ -47,7 +47,7 @@ def _issued(db, development: str) -> int:
         ).one()
 
 
-# Where the kills fall (registry/failpoints.py): part-way through the lots (at a lot drawn
+# Where the kills fall (signing/failpoints.py): part-way through the lots (at a lot drawn
 # from a seeded random), just before the commit, and just after it (before the answer);
 # each kind twice. A failpoint stops the server exactly there, so a kind's outcome is the
 # same every time: more rounds of one kind would add minutes, not cases.

@@ -67,7 +67,7 @@ def _finish(environment) -> list[dict]:
 
 
 def _killed_at(environment, folder, point: str, nth: int) -> None:
-    """Run, and SIGKILL the run when it stands at the failpoint (registry/failpoints.py)."""
+    """Run, and SIGKILL the run when it stands at the failpoint (signing/failpoints.py)."""
     failpoint = Failpoint(folder, point, nth)
     try:
         run = _start({**environment, **failpoint.environment})

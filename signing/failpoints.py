@@ -11,6 +11,10 @@ PATH (which the test holds open for reading) and then waits there for ever, hold
 whatever it holds (locks, an open transaction, an SMTP message without its "." line),
 until the test kills it. Without those variables `reached` costs one dictionary lookup.
 The names are listed where they are reached (`grep -rn 'failpoints.reached'`).
+
+It sits in the lowest layer (docs/architecture.md, "Packages and arrows") because every
+layer names moments, signing/files.py's private write too, and it imports only the
+standard library.
 """
 
 from __future__ import annotations

@@ -28,11 +28,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from litestar import Request
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.auth import API_KEY, BEARER
+from api.auth import API_KEY, BEARER, CHALLENGE
 from registry.settings import Settings
 
 HTML = Path(__file__).resolve().parent.parent / "templates" / "html"
@@ -105,13 +106,47 @@ SCHEMES = {
 operations name them in their `security`, the public ones none."""
 
 
+def challenged(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with the `WWW-Authenticate: Bearer` header (RFC 9110, 11.6.1)
+    named on every 401 answer, which Litestar's response specs cannot carry. Amends in
+    place (the document is built once and cached), so doing it again changes nothing."""
+    [(name, value)] = CHALLENGE.items()
+    header = {
+        "description": "The scheme to authenticate with",
+        "required": True,
+        "schema": {"type": "string", "const": value},
+    }
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            answer = (
+                operation.get("responses", {}).get("401") if isinstance(operation, dict) else None
+            )
+            if answer is not None:
+                answer.setdefault("headers", {})[name] = header
+    return document
+
+
+class JsonDocument(JsonRenderPlugin):
+    """/schema/openapi.json, with the 401 answers' challenge header."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, challenged(openapi_schema))
+
+
+class RedocDocument(RedocRenderPlugin):
+    """The development documentation page, over the same document."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, challenged(openapi_schema))
+
+
 def openapi_config(settings: Settings) -> OpenAPIConfig:
     """The OpenAPI schema at /schema/openapi.json always, titled and versioned as the
     package, with its security schemes; the Redoc page at /schema in development mode
     only."""
-    plugins: list[Any] = [JsonRenderPlugin()]
+    plugins: list[Any] = [JsonDocument()]
     if settings.development:
-        plugins.append(RedocRenderPlugin(js_url=REDOC_JS, path=["/", "/redoc"]))
+        plugins.append(RedocDocument(js_url=REDOC_JS, path=["/", "/redoc"]))
     return OpenAPIConfig(
         title="kaseru registry API",
         version=importlib.metadata.version("kaseru"),

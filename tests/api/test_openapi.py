@@ -99,6 +99,23 @@ def test_authenticated_operations_and_only_they_declare_security(app, document):
                 assert status in operation["responses"], f"{method} {path} documents {status}"
 
 
+def test_every_401_names_its_challenge_header(app, document):
+    """The header a refused client reads to learn the scheme is documented where it is sent."""
+    challenged = [
+        (method, path)
+        for method, path, operation in _operations(document)
+        if "401" in operation["responses"]
+    ]
+    assert len(challenged) >= 23
+    for method, path, operation in _operations(document):
+        if (method, path) in challenged:
+            header = operation["responses"]["401"]["headers"]["WWW-Authenticate"]
+            assert header["required"] is True and header["schema"]["const"] == "Bearer"
+    with TestClient(app) as client:
+        refused = client.get("/api/v1/certificates")
+    assert (refused.status_code, refused.headers["www-authenticate"]) == (401, "Bearer")
+
+
 def test_every_error_status_is_a_documented_problem(document):
     for method, path, operation in _operations(document):
         responses = operation["responses"]

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -59,7 +60,12 @@ def test_no_server_errors_and_answers_fit_the_schema(api_schema, staff_key):
         def run(case):
             case.call_and_validate(
                 headers={"authorization": f"Bearer {staff_key}"},
-                checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
+                checks=[
+                    not_a_server_error,
+                    status_code_conformance,
+                    response_headers_conformance,
+                    response_schema_conformance,
+                ],
             )
 
         run()

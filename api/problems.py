@@ -32,6 +32,7 @@ STATUS = {
     Throttled: 429,
 }
 TITLES = {
+    401: "Not authenticated",
     404: "Not found",
     403: "Not allowed",
     409: "Conflict",

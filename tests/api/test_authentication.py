@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.auth import ROLES
+from api.problems import TITLES
 from registry import access
 from registry.actors import Role
 from tests import factories as f
@@ -152,6 +153,7 @@ def _refused(answer, status: int, what: str) -> None:
     assert answer.status_code == status, f"{what}: {answer.status_code} {answer.text[:300]}"
     assert answer.headers["content-type"].startswith("application/problem+json"), what
     assert answer.json()["status"] == status, what
+    assert answer.json()["title"] == TITLES[status], what
     if status == 401:
         assert answer.headers.get("www-authenticate") == "Bearer", what
 

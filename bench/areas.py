@@ -51,7 +51,6 @@ def main() -> None:
             database.migrate()
             with database.transaction() as session:
                 session.execute(text("DELETE FROM area_assessment"))
-                session.commit()
             start = time.perf_counter()
             with database.transaction() as session:
                 report = areas.import_areas(session, staff, data)

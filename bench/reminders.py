@@ -437,7 +437,6 @@ def empty(database: Database) -> None:
     tables = ", ".join((*EMPTY_ORDER, "builder", "hlp"))
     with database.transaction() as session:
         session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        session.commit()
 
 
 def explain(database: Database, statements: list[tuple[str, Any]]) -> None:

@@ -11,10 +11,29 @@ checker what the service's dict holds. Dates are ISO strings, as the services wr
 # its annotations when the class is made, and a postponed (string) annotation hides it, so
 # every key would be documented as required.
 from dataclasses import dataclass
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, Generic, NotRequired, TypedDict, TypeVar, cast
 
 from api.problems import Problem
 from registry import services
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class ItemPage(Generic[Item]):
+    """One page of a listing: `total` match, `items` from `offset`, at most `limit`
+    (registry/paging.py's Page, with its items typed for /schema)."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[Item]
+
+
+def typed(page: services.Page, item: type[Item]) -> ItemPage[Item]:
+    """A service's page, its items described as `item` (a TypedDict: the dicts as built)."""
+    return ItemPage(page.total, page.limit, page.offset, cast(list[Item], page.items))
+
 
 # ---- certificates -------------------------------------------------------------------------
 
@@ -124,16 +143,6 @@ class CertificateItem(TypedDict):
 
 
 @dataclass(frozen=True)
-class CertificatePage:
-    """One page of certificates: `total` match, `items` from `offset`, at most `limit`."""
-
-    total: int
-    limit: int
-    offset: int
-    items: list[CertificateItem]
-
-
-@dataclass(frozen=True)
 class DevelopmentIssued:
     """A development's certificates, issued all or nothing."""
 
@@ -236,14 +245,6 @@ class EndorsementItem(TypedDict):
 
 
 @dataclass(frozen=True)
-class EndorsementPage:
-    total: int
-    limit: int
-    offset: int
-    items: list[EndorsementItem]
-
-
-@dataclass(frozen=True)
 class EndorsementApproved:
     tracking_number: str
     status: str
@@ -277,14 +278,6 @@ class LeaseItem(TypedDict):
     planned_move_out: str
     decided_on: str | None
     approval_number: str | None
-
-
-@dataclass(frozen=True)
-class LeasePage:
-    total: int
-    limit: int
-    offset: int
-    items: list[LeaseItem]
 
 
 @dataclass(frozen=True)
@@ -354,14 +347,6 @@ class ReminderItem(TypedDict):
     sent_at: NotRequired[str | None]
 
 
-@dataclass(frozen=True)
-class ReminderPage:
-    total: int
-    limit: int
-    offset: int
-    items: list[ReminderItem]
-
-
 # ---- API keys and the public key set ------------------------------------------------------
 
 
@@ -422,30 +407,6 @@ class PdfVerification(Verification):
     """A PDF's verification: the registry's answer about the QR payload it carries."""
 
     payload: str | None
-
-
-def certificate_page(page: services.Page) -> CertificatePage:
-    """A service's page of certificates, typed."""
-    return CertificatePage(
-        page.total, page.limit, page.offset, cast(list[CertificateItem], page.items)
-    )
-
-
-def endorsement_page(page: services.Page) -> EndorsementPage:
-    """A service's page of endorsement requests, typed."""
-    return EndorsementPage(
-        page.total, page.limit, page.offset, cast(list[EndorsementItem], page.items)
-    )
-
-
-def lease_page(page: services.Page) -> LeasePage:
-    """A service's page of lease applications, typed."""
-    return LeasePage(page.total, page.limit, page.offset, cast(list[LeaseItem], page.items))
-
-
-def reminder_page(page: services.Page) -> ReminderPage:
-    """A page of reminders, typed."""
-    return ReminderPage(page.total, page.limit, page.offset, cast(list[ReminderItem], page.items))
 
 
 def view(found: dict[str, Any]) -> CertificateView:

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api.auth import ActorDependency, requires
 from api.problems import documented
-from api.routes.answers import CertificatePage, CertificateView, certificate_page, view
+from api.routes.answers import CertificateItem, CertificateView, ItemPage, typed, view
 from api.routes.context import PDF, Context, ContextDependency, attachment
 from api.routes.examples import CERTIFICATE_ISSUED, CERTIFICATE_RECORD, CertificateBody
 from registry import documents, services
@@ -73,13 +73,14 @@ def listing(
     development: FromQuery[str | None] = None,
     limit: FromQuery[int] = 50,
     offset: FromQuery[int] = 0,
-) -> CertificatePage:
+) -> ItemPage[CertificateItem]:
     """The caller's certificates in order of number, a page at a time (limit 1 to 500)."""
     with context.database.reading() as session:
-        return certificate_page(
+        return typed(
             services.page_certificates(
                 session, actor, context.settings, status, development, limit, offset
-            )
+            ),
+            CertificateItem,
         )
 
 

@@ -14,11 +14,12 @@ from api.auth import ActorDependency, requires
 from api.problems import documented
 from api.routes.answers import (
     EndorsementApproved,
-    EndorsementPage,
+    EndorsementItem,
     EndorsementRejected,
     EndorsementRequested,
     EndorsementStanding,
-    endorsement_page,
+    ItemPage,
+    typed,
 )
 from api.routes.certificates import Decision
 from api.routes.context import ContextDependency
@@ -69,11 +70,13 @@ def endorsements(
     status: FromQuery[EndorsementStatus | None] = None,
     limit: FromQuery[int] = 50,
     offset: FromQuery[int] = 0,
-) -> EndorsementPage:
+) -> ItemPage[EndorsementItem]:
     """Endorsement requests in the order they arrived, a page at a time, with the
     version to send with a decision (staff; admins may read)."""
     with context.database.reading() as session:
-        return endorsement_page(services.list_endorsements(session, actor, status, limit, offset))
+        return typed(
+            services.list_endorsements(session, actor, status, limit, offset), EndorsementItem
+        )
 
 
 @get(

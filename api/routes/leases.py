@@ -9,7 +9,14 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api.auth import ActorDependency, requires
 from api.problems import documented
-from api.routes.answers import LeaseApplied, LeaseApproved, LeasePage, LeaseRejected, lease_page
+from api.routes.answers import (
+    ItemPage,
+    LeaseApplied,
+    LeaseApproved,
+    LeaseItem,
+    LeaseRejected,
+    typed,
+)
 from api.routes.certificates import Decision
 from api.routes.context import PDF, ContextDependency
 from registry import documents, services
@@ -54,11 +61,11 @@ def leases(
     status: FromQuery[LeaseStatus | None] = None,
     limit: FromQuery[int] = 50,
     offset: FromQuery[int] = 0,
-) -> LeasePage:
+) -> ItemPage[LeaseItem]:
     """Lease applications in order of case number, a page at a time, with the version
     to send with a decision (staff; admins may read)."""
     with context.database.reading() as session:
-        return lease_page(services.list_leases(session, actor, status, limit, offset))
+        return typed(services.list_leases(session, actor, status, limit, offset), LeaseItem)
 
 
 @post(

@@ -11,7 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from api.auth import ActorDependency, requires
 from api.problems import documented
-from api.routes.answers import ReminderPage, reminder_page
+from api.routes.answers import ItemPage, ReminderItem, typed
 from api.routes.context import ContextDependency
 from registry import reminders
 from registry.actors import Role
@@ -35,17 +35,18 @@ def reminder_list(
     as_of: FromQuery[dt.date | None] = None,
     limit: FromQuery[int] = 50,
     offset: FromQuery[int] = 0,
-) -> ReminderPage:
+) -> ItemPage[ReminderItem]:
     """Inspection reminders of the caller's certificates: `coming` (owed on `as_of`,
     default today, and not sent yet) or `sent` (newest first)."""
     settings = context.settings
     with context.database.reading() as session:
         if which is ReminderState.SENT:
-            return reminder_page(reminders.sent(session, actor, limit, offset))
-        return reminder_page(
+            return typed(reminders.sent(session, actor, limit, offset), ReminderItem)
+        return typed(
             reminders.coming(
                 session, actor, settings, as_of or settings.current_date(), limit, offset
-            )
+            ),
+            ReminderItem,
         )
 
 
